@@ -1,0 +1,79 @@
+// swift-tools-version:6.0
+// Hanse: a blockchain-as-a-service platform. The module arrows follow ../shared/DESIGN.md:
+// a target may import only the targets listed before it in its `dependencies`.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "hanse",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hanse", targets: ["hanse"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Ids, limits, clock and randomness protocols. Standard library only.
+        .target(name: "HanseCore", swiftSettings: strict),
+
+        // C libraries, each imported by exactly one Swift target.
+        .systemLibrary(
+            name: "COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
+        .systemLibrary(
+            name: "CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
+
+        // The only user of COpenSSL.
+        .target(name: "Crypto", dependencies: ["HanseCore", "COpenSSL"], swiftSettings: strict),
+
+        // Storage interfaces and the migration catalogue (no database driver).
+        .target(name: "Storage", dependencies: ["HanseCore", "Crypto"], swiftSettings: strict),
+
+        // The only user of CLibPQ: connections, pool, transactions, COPY, migrations, embedded cluster.
+        .target(
+            name: "PostgresStorage",
+            dependencies: [
+                "HanseCore", "Crypto", "Storage", "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        // Commands of the `hanse` executable, as a library so tests can reach them.
+        .target(
+            name: "HanseCLI",
+            dependencies: [
+                "HanseCore", "Crypto", "Storage", "PostgresStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(name: "hanse", dependencies: ["HanseCLI"], swiftSettings: strict),
+
+        // Test support: the shared embedded PostgreSQL cluster of a test run.
+        .target(
+            name: "HanseTesting",
+            dependencies: [
+                "HanseCore", "PostgresStorage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        .testTarget(name: "HanseCoreTests", dependencies: ["HanseCore"], swiftSettings: strict),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: strict),
+        .testTarget(
+            name: "PostgresStorageTests",
+            dependencies: ["PostgresStorage", "Storage", "HanseTesting"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "HanseCLITests",
+            dependencies: ["HanseCLI", "hanse", "HanseTesting", "PostgresStorage"],
+            swiftSettings: strict),
+    ]
+)

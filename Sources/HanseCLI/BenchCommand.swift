@@ -1,0 +1,126 @@
+internal import ArgumentParser
+internal import Foundation
+internal import HanseCore
+internal import Logging
+internal import PostgresStorage
+
+/// `hanse bench …`: benchmarks that print figures. They are commands a person runs, not tests.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Run a benchmark and print its figures.",
+        subcommands: [DatabaseBench.self])
+}
+
+/// `hanse bench db`: rows/s of batched INSERT and COPY through our layer, next to psql's COPY of
+/// the same rows in the same run.
+struct DatabaseBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db", abstract: "Bulk-load throughput: batched INSERT and COPY through Hanse's libpq layer, and psql's \\copy.")
+
+    @Option(help: "Rows loaded by each method.") var rows = 100_000
+    @Option(help: "Rows per INSERT statement (4 parameters a row; at most 16,000).") var batch = 1_000
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard (1...10_000_000).contains(rows) else { throw ValidationError("--rows must be in 1...10000000") }
+        guard (1...16_000).contains(batch) else { throw ValidationError("--batch must be in 1...16000") }
+    }
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let logger = try logging.bootstrap(label: "hanse.bench", environment: environment)
+        let handle = try database.open(logger: logger, environment: environment)
+        defer { handle.close() }
+        let data = Self.makeRows(rows)
+        let columns = ["id", "account", "amount", "payload"]
+        _ = try handle.pool.withConnection { connection in
+            try connection.execute("""
+                DROP SCHEMA IF EXISTS hanse_bench CASCADE; CREATE SCHEMA hanse_bench;
+                CREATE TABLE hanse_bench.insert_rows (id bigint PRIMARY KEY, account text NOT NULL, amount bigint NOT NULL, payload bytea NOT NULL);
+                CREATE TABLE hanse_bench.copy_rows (LIKE hanse_bench.insert_rows INCLUDING ALL);
+                CREATE TABLE hanse_bench.psql_rows (LIKE hanse_bench.insert_rows INCLUDING ALL);
+                """, name: "bench.setup")
+        }
+        defer { _ = try? handle.pool.withConnection { _ = try $0.execute("DROP SCHEMA IF EXISTS hanse_bench CASCADE", name: "bench.teardown") } }
+
+        print("bench db: \(rows) rows of (bigint, text, bigint, 32-byte bytea) per method, INSERT batches of \(batch)")
+        let insertSeconds = try measure {
+            try handle.pool.transaction { connection in try insertBatched(data, connection: connection) }
+        }
+        report("batched INSERT (Hanse)", insertSeconds)
+        let copySeconds = try measure {
+            try handle.pool.transaction { connection in
+                _ = try connection.copy(into: "hanse_bench.copy_rows", columns: columns, rows: data)
+            }
+        }
+        report("COPY (Hanse)", copySeconds)
+        let psqlSeconds = try psqlCopy(data, conninfo: handle.pool.configuration.conninfo, environment: environment)
+        report("COPY (psql \\copy)", psqlSeconds)
+
+        try handle.pool.withConnection { connection in
+            for table in ["insert_rows", "copy_rows", "psql_rows"] {
+                let count = try connection.query(sql: "SELECT count(*) FROM hanse_bench.\(table)", name: "bench.count").first!.decode(Int.self, column: 0)
+                guard count == rows else { throw ValidationError("\(table) holds \(count) rows, want \(rows)") }
+            }
+        }
+        print("all three tables hold \(rows) rows")
+    }
+
+    private func report(_ label: String, _ seconds: Double) {
+        let perSecond = Double(rows) / seconds
+        print(String(format: "%-24@ %9.3f s %12.0f rows/s", label as NSString, seconds, perSecond))
+    }
+
+    private func measure(_ body: () throws -> Void) throws -> Double {
+        let start = ContinuousClock.now
+        try body()
+        return (ContinuousClock.now - start).secondsDouble
+    }
+
+    private func insertBatched(_ data: [[PostgresValue]], connection: PostgresConnection) throws {
+        var start = 0
+        while start < data.count {
+            let slice = data[start..<min(start + batch, data.count)]
+            let placeholders = (0..<slice.count).map { row in
+                "(" + (1...4).map { "$\(row * 4 + $0)" }.joined(separator: ", ") + ")"
+            }.joined(separator: ", ")
+            let statement = PostgresStatement("bench.insert_\(slice.count)",
+                                              "INSERT INTO hanse_bench.insert_rows (id, account, amount, payload) VALUES \(placeholders)")
+            try connection.query(statement, slice.flatMap { $0 })
+            start += slice.count
+        }
+    }
+
+    /// psql's `\copy` of the same rows from a file written before the clock starts. The figure
+    /// includes starting psql and connecting, as a person running it would see.
+    private func psqlCopy(_ data: [[PostgresValue]], conninfo: String, environment: [String: String]) throws -> Double {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("hanse-bench-\(getpid()).copy")
+        var buffer: [UInt8] = []
+        for row in data { PostgresConnection.appendCopyRow(row, to: &buffer) }
+        try Data(buffer).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        guard let psql = (environment["PATH"] ?? "/usr/bin").split(separator: ":").map({ "\($0)/psql" })
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw ValidationError("psql not found on PATH (Debian package postgresql-client)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: psql)
+        process.arguments = [conninfo, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                             "\\copy hanse_bench.psql_rows (id, account, amount, payload) FROM '\(file.path)'"]
+        return try measure {
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw ValidationError("psql exited with \(process.terminationStatus)") }
+        }
+    }
+
+    /// Deterministic rows: the same data for every method.
+    static func makeRows(_ count: Int) -> [[PostgresValue]] {
+        var random = SeededRandom(seed: 20_261_121)
+        return (0..<count).map { index in
+            let payload = (0..<4).flatMap { _ in withUnsafeBytes(of: random.next()) { Array($0) } }
+            return [.int(index), .text("acct-\(index % 1000)"), .int(Int64(index) * 7), .bytea(payload)]
+        }
+    }
+}

@@ -1,0 +1,23 @@
+public import ArgumentParser
+internal import HanseCore
+
+/// The `hanse` command line.
+public struct HanseCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "hanse",
+        abstract: "Hanse: consortium blockchains as a service.",
+        version: HanseVersion.current,
+        subcommands: [ServeCommand.self, MigrateCommand.self, VersionCommand.self, BenchCommand.self],
+        defaultSubcommand: nil)
+
+    public init() {}
+}
+
+/// `hanse version`.
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version of this build.")
+
+    func run() {
+        print("hanse \(HanseVersion.current)")
+    }
+}

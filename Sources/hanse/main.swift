@@ -1,0 +1,4 @@
+// The `hanse` executable; every command lives in HanseCLI.
+import HanseCLI
+
+HanseCommand.main()

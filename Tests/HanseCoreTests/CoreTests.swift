@@ -1,0 +1,32 @@
+// Tests of the core helpers: hex round trips against fixed strings, limit relations, the seeded
+// generator's determinism.
+import HanseCore
+import XCTest
+
+final class CoreTests: XCTestCase {
+    func testHexRoundTrip() {
+        XCTAssertEqual(Hex.encode([0x00, 0xAB, 0xFF]), "00abff")
+        XCTAssertEqual(Hex.decode("00AbfF"), [0x00, 0xAB, 0xFF])
+        XCTAssertNil(Hex.decode("abc"))
+        XCTAssertNil(Hex.decode("zz"))
+    }
+
+    func testDefaultLimitsAreValidAndBrokenOnesNamed() {
+        XCTAssertNil(Limits().validate())
+        var limits = Limits()
+        limits.databaseConnectionsMax = 0
+        XCTAssertEqual(limits.validate(), "databaseConnectionsMax must be at least 1, got 0")
+    }
+
+    func testSeededRandomIsReproducible() {
+        var a = SeededRandom(seed: 42), b = SeededRandom(seed: 42), c = SeededRandom(seed: 43)
+        let first = (0..<4).map { _ in a.next() }
+        XCTAssertEqual(first, (0..<4).map { _ in b.next() })
+        XCTAssertNotEqual(first, (0..<4).map { _ in c.next() })
+    }
+
+    func testDurationConversions() {
+        XCTAssertEqual(Duration.milliseconds(1500).wholeMilliseconds, 1500)
+        XCTAssertEqual(Duration.seconds(2).secondsDouble, 2.0, accuracy: 1e-9)
+    }
+}

@@ -1,0 +1,187 @@
+// Queries, typed decoding, errors, statement timeouts, transactions with retry and COPY against
+// a real PostgreSQL. Serialization failures are produced both by a real conflict between two
+// serializable transactions and by raising SQLSTATE 40001 directly.
+import Dispatch
+import Foundation
+import HanseTesting
+import PostgresStorage
+import Synchronization
+import XCTest
+
+final class PostgresConnectionTests: XCTestCase {
+    nonisolated(unsafe) static var database: (name: String, conninfo: String)!
+
+    override class func setUp() {
+        database = try! TestCluster.shared.makeDatabase("connection")
+    }
+
+    override class func tearDown() {
+        try? TestCluster.shared.dropDatabase(database.name)
+    }
+
+    private func makePool(max: Int = 4) -> PostgresPool {
+        var configuration = PostgresPoolConfiguration(conninfo: Self.database.conninfo)
+        configuration.connectionsMax = max
+        return PostgresPool(configuration: configuration)
+    }
+
+    func testParametersRoundTripThroughEveryType() throws {
+        let connection = try PostgresConnection(conninfo: Self.database.conninfo)
+        let statement = PostgresStatement("test.roundtrip", "SELECT $1::text, $2::bigint, $3::boolean, $4::float8, $5::bytea, $6::text")
+        let bytes: [UInt8] = [0, 1, 2, 0xFF, 0x5C, 0x0A]
+        let text = "tab\there, quote ' \" backslash \\ and ü"
+        let row = try connection.query(statement, [.text(text), .int(Int64.min), .bool(true), .double(2.5), .bytea(bytes), .null]).first!
+        XCTAssertEqual(try row.decode(String.self, column: 0), text)
+        XCTAssertEqual(try row.decode(Int64.self, column: 1), Int64.min)
+        XCTAssertEqual(try row.decode(Bool.self, column: 2), true)
+        XCTAssertEqual(try row.decode(Double.self, column: 3), 2.5)
+        XCTAssertEqual(try row.decode([UInt8].self, column: 4), bytes)
+        XCTAssertEqual(try row.decode(String?.self, column: 5), nil)
+        // Prepared once, executed again by name.
+        let again = try connection.query(statement, [.text("x"), .int(1), .bool(false), .double(0), .bytea([]), .text("y")]).first!
+        XCTAssertEqual(try again.decode(String?.self, column: 5), "y")
+        XCTAssertEqual(try again.decode([UInt8].self, column: 4), [])
+    }
+
+    func testDecodingErrorsNameTheColumnAndType() throws {
+        let connection = try PostgresConnection(conninfo: Self.database.conninfo)
+        let row = try connection.query(sql: "SELECT 'abc'::text AS word, NULL::int AS missing", name: "test.decode").first!
+        XCTAssertThrowsError(try row.decode(Int.self, "word")) { error in
+            XCTAssertEqual("\(error)", "postgres decoding error in statement test.decode: column word: got 'abc', want Int")
+        }
+        XCTAssertThrowsError(try row.decode(Int.self, "missing")) { XCTAssertTrue("\($0)".contains("got NULL")) }
+        XCTAssertThrowsError(try row.decode(Int.self, "nope")) { XCTAssertTrue("\($0)".contains("no column named nope")) }
+    }
+
+    func testServerErrorsCarrySQLStateMessageAndStatementName() throws {
+        let connection = try PostgresConnection(conninfo: Self.database.conninfo)
+        try connection.execute("CREATE TABLE unique_things (id int PRIMARY KEY)", name: "test.create")
+        let insert = PostgresStatement("things.insert", "INSERT INTO unique_things (id) VALUES ($1)")
+        try connection.query(insert, [.int(1)])
+        XCTAssertThrowsError(try connection.query(insert, [.int(1)])) { error in
+            let error = error as! PostgresError
+            XCTAssertEqual(error.sqlState, "23505")
+            XCTAssertTrue(error.isUniqueViolation)
+            XCTAssertEqual(error.statement, "things.insert")
+            XCTAssertTrue(error.message.contains("duplicate key"), error.message)
+        }
+        XCTAssertThrowsError(try connection.query(sql: "SELEKT 1", name: "test.typo")) { error in
+            XCTAssertEqual((error as? PostgresError)?.sqlState, "42601")
+        }
+    }
+
+    func testStatementTimeoutCancelsARunawayQuery() throws {
+        let connection = try PostgresConnection(conninfo: Self.database.conninfo, statementTimeout: .milliseconds(200))
+        let start = ContinuousClock.now
+        XCTAssertThrowsError(try connection.query(sql: "SELECT pg_sleep(5)", name: "test.sleep")) { error in
+            let error = error as! PostgresError
+            XCTAssertTrue(error.isStatementTimeout, "\(error)")
+            XCTAssertEqual(error.statement, "test.sleep")
+        }
+        XCTAssertLessThan(ContinuousClock.now - start, .seconds(3))
+        XCTAssertFalse(connection.isBroken, "a cancelled statement leaves the connection usable")
+        XCTAssertEqual(try connection.query(sql: "SELECT 1", name: "test.after").first?.decode(Int.self, column: 0), 1)
+    }
+
+    func testTransactionRollsBackWhenTheBodyThrows() throws {
+        let pool = makePool()
+        try pool.withConnection { try $0.execute("CREATE TABLE tx_rollback (v int)", name: "test.create") }
+        struct Boom: Error {}
+        XCTAssertThrowsError(try pool.transaction { connection in
+            try connection.query(sql: "INSERT INTO tx_rollback VALUES (1)", name: "test.insert")
+            throw Boom()
+        })
+        let count = try pool.withConnection {
+            try $0.query(sql: "SELECT count(*) FROM tx_rollback", name: "test.count").first!.decode(Int.self, column: 0)
+        }
+        XCTAssertEqual(count, 0)
+    }
+
+    func testRaisedSerializationFailureIsRetriedOnlyWhenSafe() throws {
+        let pool = makePool()
+        let attempts = Mutex(0)
+        let raise = "DO $$ BEGIN RAISE EXCEPTION 'simulated conflict' USING ERRCODE = '40001'; END $$"
+        let value = try pool.transaction(.serializable, retry: .safeToRetry) { connection -> Int in
+            let attempt = attempts.withLock { $0 += 1; return $0 }
+            if attempt < 3 { try connection.execute(raise, name: "test.raise") }
+            return attempt
+        }
+        XCTAssertEqual(value, 3)
+        XCTAssertEqual(pool.statistics.transactionRetries, 2)
+
+        attempts.withLock { $0 = 0 }
+        XCTAssertThrowsError(try pool.transaction(.serializable, retry: .never) { connection in
+            attempts.withLock { $0 += 1 }
+            try connection.execute(raise, name: "test.raise")
+        }) { XCTAssertEqual(($0 as? PostgresError)?.sqlState, "40001") }
+        XCTAssertEqual(attempts.withLock { $0 }, 1)
+    }
+
+    func testRealSerializationConflictIsRetriedAndBothCommit() throws {
+        let pool = makePool()
+        try pool.withConnection { try $0.execute("CREATE TABLE ledger_totals (total int NOT NULL); INSERT INTO ledger_totals VALUES (0)", name: "test.create") }
+        // Both transactions read the total, wait for each other, then write: under SERIALIZABLE one
+        // of them must fail with 40001 and, when retried, see the other's write.
+        let bothRead = DispatchGroup()
+        bothRead.enter(); bothRead.enter()
+        let firstAttempt = Mutex([true, true])
+        let errors = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { worker in
+            do {
+                try pool.transaction(.serializable, retry: .safeToRetry) { connection in
+                    let total = try connection.query(sql: "SELECT total FROM ledger_totals", name: "test.read").first!.decode(Int.self, column: 0)
+                    if firstAttempt.withLock({ let first = $0[worker]; $0[worker] = false; return first }) {
+                        bothRead.leave()
+                        _ = bothRead.wait(timeout: .now() + 5)
+                    }
+                    try connection.query(sql: "UPDATE ledger_totals SET total = $1", name: "test.write", [.int(total + 1)])
+                }
+            } catch {
+                errors.withLock { $0.append("\(error)") }
+            }
+        }
+        XCTAssertEqual(errors.withLock { $0 }, [])
+        XCTAssertGreaterThanOrEqual(pool.statistics.transactionRetries, 1)
+        let total = try pool.withConnection {
+            try $0.query(sql: "SELECT total FROM ledger_totals", name: "test.total").first!.decode(Int.self, column: 0)
+        }
+        XCTAssertEqual(total, 2, "no lost update")
+    }
+
+    func testCopyLoadsOneHundredThousandRowsExactly() throws {
+        let pool = makePool()
+        try pool.withConnection {
+            try $0.execute("CREATE TABLE copied (id bigint PRIMARY KEY, note text, flag boolean, blob bytea)", name: "test.create")
+        }
+        let count = 100_000
+        let rows = (0..<count).lazy.map { index -> [PostgresValue] in
+            let note: PostgresValue = index % 10 == 0 ? .null : .text("row \(index)\twith\ttabs\nnewline \\ backslash")
+            return [.int(index), note, .bool(index % 2 == 0), .bytea([UInt8(index & 0xFF), 0x5C, 0x0A])]
+        }
+        let copied = try pool.transaction { try $0.copy(into: "copied", columns: ["id", "note", "flag", "blob"], rows: rows) }
+        XCTAssertEqual(copied, count)
+        try pool.withConnection { connection in
+            let summary = try connection.query(sql: "SELECT count(*), sum(id), count(note), count(*) FILTER (WHERE flag) FROM copied", name: "test.summary").first!
+            XCTAssertEqual(try summary.decode(Int.self, column: 0), count)
+            XCTAssertEqual(try summary.decode(Int.self, column: 1), count * (count - 1) / 2)
+            XCTAssertEqual(try summary.decode(Int.self, column: 2), count - count / 10)
+            XCTAssertEqual(try summary.decode(Int.self, column: 3), count / 2)
+            let sample = try connection.query(sql: "SELECT note, blob FROM copied WHERE id = 12345", name: "test.sample").first!
+            XCTAssertEqual(try sample.decode(String.self, column: 0), "row 12345\twith\ttabs\nnewline \\ backslash")
+            XCTAssertEqual(try sample.decode([UInt8].self, column: 1), [UInt8(12345 & 0xFF), 0x5C, 0x0A])
+        }
+    }
+
+    func testCopyWithAMalformedRowStoresNothing() throws {
+        let pool = makePool()
+        try pool.withConnection { try $0.execute("CREATE TABLE copy_bad (a int, b int)", name: "test.create") }
+        let rows: [[PostgresValue]] = [[.int(1), .int(2)], [.int(3)]]
+        XCTAssertThrowsError(try pool.withConnection { try $0.copy(into: "copy_bad", columns: ["a", "b"], rows: rows) }) { error in
+            XCTAssertTrue("\(error)".contains("want 2"), "\(error)")
+        }
+        let count = try pool.withConnection {
+            try $0.query(sql: "SELECT count(*) FROM copy_bad", name: "test.count").first!.decode(Int.self, column: 0)
+        }
+        XCTAssertEqual(count, 0)
+    }
+}
