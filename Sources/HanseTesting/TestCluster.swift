@@ -71,6 +71,8 @@ public final class TestCluster: Sendable {
         let script = """
             while kill -0 \(getpid()) 2>/dev/null; do sleep 0.5; done
             \(stop) >/dev/null 2>&1
+            pkill -INT -f 'bin/postgres -D [/]\(directory.path.dropFirst())/'
+            sleep 1
             rm -rf '\(directory.path)'
             """
         _ = try? ProcessRunner.run("/usr/bin/setsid", ["-f", "/bin/sh", "-c", script], timeout: .seconds(10))

@@ -1,0 +1,112 @@
+// `hanse serve` as a user runs it: the built executable in a child process with no database URL,
+// so it creates its own PostgreSQL. Checks the `ready` log line, the operator token printed once,
+// a clean stop on SIGTERM, and a restart after `kill -9` of both Hanse and PostgreSQL.
+import Foundation
+import HanseTesting
+import XCTest
+
+final class ServeTests: XCTestCase {
+    private static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    private struct Running {
+        let process: Process
+        let stdout: URL
+        let stderr: URL
+        var output: String { (try? String(contentsOf: stdout, encoding: .utf8)) ?? "" }
+        var log: String { (try? String(contentsOf: stderr, encoding: .utf8)) ?? "" }
+    }
+
+    private func executable() throws -> URL {
+        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [folder, folder.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("hanse")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        let fallback = Self.repository.appendingPathComponent(".build/debug/hanse")
+        guard FileManager.default.isExecutableFile(atPath: fallback.path) else { throw XCTSkip("hanse executable not built") }
+        return fallback
+    }
+
+    private func launch(dataDir: URL, run: Int, arguments: [String] = ["serve", "--port", "18080"],
+                        extraEnvironment: [String: String] = [:]) throws -> Running {
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        for key in environment.keys where key.hasPrefix("HANSE_") { environment.removeValue(forKey: key) }
+        environment["HANSE_DATA_DIR"] = dataDir.path
+        environment["HANSE_MIGRATIONS_DIR"] = Self.repository.appendingPathComponent("Migrations").path
+        environment.merge(extraEnvironment) { _, new in new }
+        process.environment = environment
+        let stdout = dataDir.deletingLastPathComponent().appendingPathComponent("stdout-\(run).txt")
+        let stderr = dataDir.deletingLastPathComponent().appendingPathComponent("stderr-\(run).txt")
+        for file in [stdout, stderr] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
+        process.standardOutput = try FileHandle(forWritingTo: stdout)
+        process.standardError = try FileHandle(forWritingTo: stderr)
+        try process.run()
+        return Running(process: process, stdout: stdout, stderr: stderr)
+    }
+
+    private func waitForReady(_ running: Running, file: StaticString = #filePath, line: UInt = #line) {
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline {
+            if running.log.contains("msg=ready") { return }
+            if !running.process.isRunning { break }
+            usleep(100_000)
+        }
+        XCTFail("hanse did not log ready; log:\n\(running.log)", file: file, line: line)
+    }
+
+    private func waitForExit(_ running: Running) -> Int32? {
+        let deadline = Date().addingTimeInterval(60)
+        while running.process.isRunning && Date() < deadline { usleep(50_000) }
+        return running.process.isRunning ? nil : running.process.terminationStatus
+    }
+
+    private func postmasterPID(_ dataDir: URL) -> Int32? {
+        let file = dataDir.appendingPathComponent("postgres/data/postmaster.pid")
+        return (try? String(contentsOf: file, encoding: .utf8)).flatMap { Int32($0.split(separator: "\n").first ?? "") }
+    }
+
+    func testServeStartsStopsAndRecoversFromKill9() throws {
+        let dataDir = try TestCluster.shared.makeDirectory("serve").appendingPathComponent("data")
+        defer { if let pid = postmasterPID(dataDir) { kill(pid, SIGINT) } }  // if a step failed midway
+
+        let first = try launch(dataDir: dataDir, run: 1)
+        waitForReady(first)
+        XCTAssertTrue(first.output.contains("hanse_op_"), "the operator token is printed on first start: \(first.output)")
+        XCTAssertTrue(first.log.contains("applying migration"))
+        first.process.terminate()  // SIGTERM
+        XCTAssertEqual(waitForExit(first), 0, first.log)
+        XCTAssertTrue(first.log.contains("stopping embedded PostgreSQL"))
+        XCTAssertNil(postmasterPID(dataDir), "a clean stop removes postmaster.pid")
+
+        let second = try launch(dataDir: dataDir, run: 2)
+        waitForReady(second)
+        XCTAssertFalse(second.output.contains("hanse_op_"), "the token is shown once only")
+        XCTAssertTrue(second.log.contains("operator token already set"), second.log)
+        XCTAssertTrue(second.log.contains("already_applied=1 applied=0"), second.log)
+
+        // Crash both: Hanse and the postmaster.
+        kill(second.process.processIdentifier, SIGKILL)
+        _ = waitForExit(second)
+        let postmaster = try XCTUnwrap(postmasterPID(dataDir))
+        kill(postmaster, SIGKILL)
+        for _ in 0..<200 where kill(postmaster, 0) == 0 { usleep(10_000) }
+
+        let third = try launch(dataDir: dataDir, run: 3)
+        waitForReady(third)
+        XCTAssertTrue(third.log.contains("operator token already set"), "data survived the crash: \(third.log)")
+        third.process.interrupt()  // SIGINT
+        XCTAssertEqual(waitForExit(third), 0, third.log)
+    }
+
+    func testBadEnvironmentValueIsAClearError() throws {
+        let dataDir = try TestCluster.shared.makeDirectory("serve-bad").appendingPathComponent("data")
+        defer { if let pid = postmasterPID(dataDir) { kill(pid, SIGINT) } }
+        let running = try launch(dataDir: dataDir, run: 1, arguments: ["serve"], extraEnvironment: ["HANSE_PORT": "eighty"])
+        defer { if running.process.isRunning { running.process.terminate(); _ = waitForExit(running) } }
+        XCTAssertNotEqual(waitForExit(running), 0)
+        XCTAssertTrue(running.log.contains("HANSE_PORT=eighty is not an integer"), running.log)
+    }
+}
