@@ -69,7 +69,8 @@ struct DatabaseBench: ParsableCommand {
 
     private func report(_ label: String, _ seconds: Double) {
         let perSecond = Double(rows) / seconds
-        print(String(format: "%-24@ %9.3f s %12.0f rows/s", label as NSString, seconds, perSecond))
+        let padded = label.padding(toLength: 24, withPad: " ", startingAt: 0)
+        print(padded + String(format: " %9.3f s %12.0f rows/s", seconds, perSecond))
     }
 
     private func measure(_ body: () throws -> Void) throws -> Double {

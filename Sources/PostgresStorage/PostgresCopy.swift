@@ -47,6 +47,8 @@ extension PostgresConnection {
         return status == 1 ? nil : connectionError("COPY data failed", statement: statement)
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// Appends one row in COPY text format: tab-separated, `\N` for NULL, backslash escapes.
     public static func appendCopyRow(_ row: [PostgresValue], to buffer: inout [UInt8]) {
         for (index, value) in row.enumerated() {
@@ -56,28 +58,40 @@ extension PostgresConnection {
                 buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "N")])
             case .bytea(let bytes):
                 // bytea hex input `\x…`, with the backslash itself escaped for COPY.
-                buffer.append(contentsOf: Array("\\\\x".utf8))
-                let digits = Array("0123456789abcdef".utf8)
+                buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\"), UInt8(ascii: "x")])
                 for byte in bytes {
-                    buffer.append(digits[Int(byte >> 4)])
-                    buffer.append(digits[Int(byte & 0x0F)])
+                    buffer.append(hexDigits[Int(byte >> 4)])
+                    buffer.append(hexDigits[Int(byte & 0x0F)])
                 }
-            default:
-                var bytes = value.wireBytes ?? []
-                bytes.removeLast()  // the NUL terminator of text format
-                for byte in bytes { appendEscaped(byte, to: &buffer) }
+            case .text(let string):
+                var string = string
+                string.withUTF8 { appendEscaped($0, to: &buffer) }
+            case .int(let number):
+                buffer.append(contentsOf: String(number).utf8)
+            case .bool(let flag):
+                buffer.append(flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
+            case .double(let number):
+                buffer.append(contentsOf: number.description.utf8)
             }
         }
         buffer.append(UInt8(ascii: "\n"))
     }
 
-    private static func appendEscaped(_ byte: UInt8, to buffer: inout [UInt8]) {
-        switch byte {
-        case UInt8(ascii: "\\"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-        case UInt8(ascii: "\n"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-        case UInt8(ascii: "\r"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-        case UInt8(ascii: "\t"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-        default: buffer.append(byte)
+    /// Appends text with COPY's backslash escapes; text without special bytes is copied whole.
+    private static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]) {
+        let special = { (byte: UInt8) in byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t") }
+        guard bytes.contains(where: special) else {
+            buffer.append(contentsOf: bytes)
+            return
+        }
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\\"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            default: buffer.append(byte)
+            }
         }
     }
 }
