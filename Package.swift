@@ -33,6 +33,9 @@ let package = Package(
         // The only user of COpenSSL.
         .target(name: "Crypto", dependencies: ["HanseCore", "COpenSSL"], swiftSettings: strict),
 
+        // Pure HTTP/1.1 request parser and response encoder: no sockets, no Foundation.
+        .target(name: "HTTP1", dependencies: ["HanseCore"], swiftSettings: strict),
+
         // Storage interfaces and the migration catalogue (no database driver).
         .target(name: "Storage", dependencies: ["HanseCore", "Crypto"], swiftSettings: strict),
 
@@ -67,6 +70,7 @@ let package = Package(
 
         .testTarget(name: "HanseCoreTests", dependencies: ["HanseCore"], swiftSettings: strict),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: strict),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "HanseCore"], swiftSettings: strict),
         .testTarget(
             name: "PostgresStorageTests",
             dependencies: ["PostgresStorage", "Storage", "HanseTesting"],

@@ -25,6 +25,40 @@ public struct Limits: Sendable, Equatable {
     /// Largest migration file accepted. Default: 1 MiB.
     public var migrationFileBytesMax: Int = 1 << 20
 
+    // MARK: HTTP
+
+    /// Longest request line (method, target, version). Longer gets 414. Default: 8 KiB, as nginx's
+    /// `large_client_header_buffers` and far above any URL our API produces.
+    public var httpRequestLineBytesMax: Int = 8 * 1024
+    /// Largest header section (all field lines, or all trailer lines). Larger gets 431.
+    /// Default: 16 KiB, enough for bearer tokens and tracing headers.
+    public var httpHeaderSectionBytesMax: Int = 16 * 1024
+    /// Most header fields (or trailer fields) in one request. More gets 431. Default: 100.
+    public var httpHeaderFieldsMax: Int = 100
+    /// Longest chunk-size line, extensions included. Longer gets 400. Default: 1 KiB.
+    public var httpChunkLineBytesMax: Int = 1024
+    /// Largest request body unless a route sets its own. Larger gets 413. Default: 1 MiB.
+    public var httpRequestBodyBytesMax: Int = 1 << 20
+    /// Largest request body any route may allow (contract uploads). Default: 8 MiB.
+    public var httpRouteBodyBytesMax: Int = 8 << 20
+    /// Time for a client to send a complete request head once it started one. Default: 10 s.
+    public var httpHeaderTimeout: Duration = .seconds(10)
+    /// Time for a client to send a body, restarted by every read that makes progress. Default: 30 s.
+    public var httpBodyTimeout: Duration = .seconds(30)
+    /// Time a keep-alive connection may sit idle between requests. Default: 60 s.
+    public var httpIdleTimeout: Duration = .seconds(60)
+    /// Time for a response to drain to a client that stopped reading. Default: 30 s.
+    public var httpWriteTimeout: Duration = .seconds(30)
+    /// Connections served at once; the excess gets a 503 and is closed. Default: 4,096 (the
+    /// default `ulimit -n` allows 1,024, so raise it for more).
+    public var httpConnectionsMax: Int = 4096
+    /// Responses buffered for one connection before it stops reading pipelined requests.
+    /// Default: 1 MiB.
+    public var httpPendingWriteBytesMax: Int = 1 << 20
+    /// How long a graceful shutdown waits for in-flight requests. Default: 25 s (inside
+    /// Kubernetes' default 30 s grace period).
+    public var httpShutdownGrace: Duration = .seconds(25)
+
     /// The defaults described above.
     public init() {}
 
@@ -35,6 +69,11 @@ public struct Limits: Sendable, Equatable {
         if databaseTransactionAttemptsMax < 1 { return "databaseTransactionAttemptsMax must be at least 1" }
         if databaseAcquireTimeout <= .zero { return "databaseAcquireTimeout must be positive" }
         if databaseStatementTimeout <= .zero { return "databaseStatementTimeout must be positive" }
+        if httpRequestBodyBytesMax > httpRouteBodyBytesMax {
+            return "httpRequestBodyBytesMax (\(httpRequestBodyBytesMax)) must not exceed httpRouteBodyBytesMax (\(httpRouteBodyBytesMax))"
+        }
+        if httpRequestLineBytesMax < 64 || httpHeaderSectionBytesMax < 256 { return "HTTP line and header limits are too small to serve any client" }
+        if httpConnectionsMax < 1 { return "httpConnectionsMax must be at least 1" }
         return nil
     }
 }
