@@ -36,6 +36,11 @@ let package = Package(
         // Pure HTTP/1.1 request parser and response encoder: no sockets, no Foundation.
         .target(name: "HTTP1", dependencies: ["HanseCore"], swiftSettings: strict),
 
+        // epoll, eventfd and accept4, which Glibc's Swift module does not expose.
+        .target(name: "CSystem"),
+        // Sockets, epoll event loops and the connection state machine.
+        .target(name: "HTTPServer", dependencies: ["HanseCore", "HTTP1", "CSystem"], swiftSettings: strict),
+
         // Storage interfaces and the migration catalogue (no database driver).
         .target(name: "Storage", dependencies: ["HanseCore", "Crypto"], swiftSettings: strict),
 
@@ -48,11 +53,20 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Router, request context, middleware, problem responses and the routes.
+        .target(
+            name: "API",
+            dependencies: [
+                "HanseCore", "Crypto", "HTTP1", "HTTPServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
         // Commands of the `hanse` executable, as a library so tests can reach them.
         .target(
             name: "HanseCLI",
             dependencies: [
-                "HanseCore", "Crypto", "Storage", "PostgresStorage",
+                "HanseCore", "Crypto", "Storage", "PostgresStorage", "HTTP1", "HTTPServer", "API",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -70,7 +84,9 @@ let package = Package(
 
         .testTarget(name: "HanseCoreTests", dependencies: ["HanseCore"], swiftSettings: strict),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: strict),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "HanseCore"], swiftSettings: strict),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "HanseCore", "HanseTesting"], swiftSettings: strict),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP1", "HanseCore", "HanseTesting"], swiftSettings: strict),
+        .testTarget(name: "APITests", dependencies: ["API", "HTTPServer", "HTTP1", "HanseCore"], swiftSettings: strict),
         .testTarget(
             name: "PostgresStorageTests",
             dependencies: ["PostgresStorage", "Storage", "HanseTesting"],

@@ -3,6 +3,12 @@ internal import Dispatch
 internal import Foundation
 internal import Logging
 internal import PostgresStorage
+internal import API
+internal import HTTPServer
+internal import HTTP1
+internal import HanseCore
+internal import Storage
+internal import Crypto
 
 /// `hanse serve`: migrate, then serve until SIGINT or SIGTERM.
 struct ServeCommand: ParsableCommand {
@@ -15,6 +21,9 @@ struct ServeCommand: ParsableCommand {
 
     @Option(help: "TCP port to listen on (env HANSE_PORT; default 8080).")
     var port: Int?
+
+    @Option(help: "Origins allowed to call the API from a browser, comma-separated, or * (env HANSE_CORS_ORIGINS; default none).")
+    var corsOrigins: String?
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
@@ -34,9 +43,51 @@ struct ServeCommand: ParsableCommand {
         _ = try handle.migratePlatform(environment: environment)
         try announceOperatorToken(handle: handle, environment: environment, logger: logger)
 
-        logger.info("ready", metadata: ["address": "\(address)", "port": "\(port)", "pid": "\(getpid())"])
+        let limits = Limits()
+        let application = try makeApplication(handle: handle, limits: limits, logger: logger,
+                                              corsOrigins: resolver.string(corsOrigins, "HANSE_CORS_ORIGINS"))
+        let server: HTTPServer
+        do {
+            server = try HTTPServer(address: address, port: port, handler: application, limits: limits)
+        } catch {
+            throw ValidationError("cannot listen on \(address):\(port): \(error)")
+        }
+        application.attach(server)
+        logger.info("ready", metadata: ["address": "\(address)", "port": "\(server.port)", "pid": "\(getpid())"])
         let signal = stop.wait()
-        logger.info("stopping", metadata: ["signal": "\(signal)"])
+        logger.info("stopping", metadata: ["signal": "\(signal)", "grace": "\(limits.httpShutdownGrace)"])
+        server.shutdown()
+        logger.info("HTTP server stopped", metadata: ["requests_served": "\(server.statistics.requestsServed)"])
+    }
+
+    private func makeApplication(handle: DatabaseHandle, limits: Limits, logger: Logger, corsOrigins: String?) throws -> ServedApplication {
+        let tokenHash = try PostgresSettingsStore(pool: handle.pool).setting(SettingKey.operatorTokenHash).flatMap(Hex.decode) ?? []
+        let pool = handle.pool
+        let started = ContinuousClock.now
+        let served = ServedApplication()
+        let routes = HealthRoutes.routes(
+            checkDatabase: {
+                do {
+                    try pool.withConnection { _ = try $0.query(sql: "SELECT 1", name: "readyz.ping") }
+                    return nil
+                } catch {
+                    return "\(error)"
+                }
+            },
+            status: { [served] in
+                let http = served.server?.statistics
+                let database = pool.statistics
+                return PlatformStatus(version: HanseVersion.current, uptimeSeconds: Int((ContinuousClock.now - started).components.seconds),
+                                      openConnections: http?.openConnections ?? 0, requestsServed: http?.requestsServed ?? 0,
+                                      refusedConnections: http?.refusedConnections ?? 0,
+                                      databaseConnectionsOpen: database.open, databaseConnectionsIdle: database.idle)
+            })
+        let origins = corsOrigins.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
+        let configuration = APIConfiguration(
+            limits: limits, cors: origins.isEmpty ? nil : CORSConfiguration(allowedOrigins: origins),
+            verifyOperatorToken: { presented in !tokenHash.isEmpty && constantTimeEquals(SHA256.hash(utf8: presented), tokenHash) })
+        served.application = APIApplication(router: try Router(routes), configuration: configuration, logger: logger)
+        return served
     }
 
     private func announceOperatorToken(handle: DatabaseHandle, environment: [String: String], logger: Logger) throws {
@@ -53,6 +104,19 @@ struct ServeCommand: ParsableCommand {
             logger.info("operator token already set")
         }
     }
+}
+
+/// The application and, once listening, the server (the status route reports its counters).
+final class ServedApplication: HTTPHandler, @unchecked Sendable {
+    // Both are set once during start-up, before the server accepts its first connection.
+    var application: APIApplication!
+    private(set) var server: HTTPServer?
+
+    func attach(_ server: HTTPServer) { self.server = server }
+
+    func handle(_ request: HTTPRequest, responder: any HTTPResponder) { application.handle(request, responder: responder) }
+    func bodyLimit(for head: HTTPRequestHead) -> Int { application.bodyLimit(for: head) }
+    func errorResponse(status: Int, detail: String) -> HTTPResponse { application.errorResponse(status: status, detail: detail) }
 }
 
 /// Waits for one of a set of signals, delivered through dispatch sources.

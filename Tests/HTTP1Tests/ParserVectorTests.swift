@@ -3,22 +3,10 @@
 // split; accepted input must parse exactly to the vector's messages.
 import Foundation
 import HTTP1
+import HanseTesting
 import XCTest
 
 final class ParserVectorTests: XCTestCase {
-    /// Cases where Hanse's verdict differs from `baas_server_expected`, with the reason.
-    /// pipelining.md:7 pipelines three HTTP/1.1 requests without Host, the last one incomplete;
-    /// the vector says "incomplete", but a strict server answers the first complete request
-    /// without Host with 400, the verdict the vectors give for every other request without Host.
-    static let deviations = ["llhttp:test/request/pipelining.md:7": "reject"]
-
-    static func trimOWS(_ value: String) -> String {
-        var scalars = Substring(value)
-        while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
-        while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
-        return String(scalars)
-    }
-
     func testEveryVectorWholeAndSplitAtEveryByte() throws {
         for file in ["requests.jsonl", "requests_host_injected.jsonl"] {
             let vectors = try RequestVector.load(file)
@@ -26,7 +14,7 @@ final class ParserVectorTests: XCTestCase {
             for vector in vectors {
                 let raw = vector.raw
                 let whole = parse(chunks: [raw[...]])
-                XCTAssertEqual(whole.verdict, Self.deviations[vector.id] ?? vector.wanted, "\(vector.id): \(whole)")
+                XCTAssertEqual(whole.verdict, vector.wanted, "\(vector.id): \(whole)")
                 if whole.verdict == "accept", let expected = vector.messages {
                     XCTAssertEqual(whole.messages.count, expected.count, vector.id)
                     for (got, want) in zip(whole.messages, expected) {
@@ -35,7 +23,7 @@ final class ParserVectorTests: XCTestCase {
                         // RFC 9110 5.5: a field value excludes surrounding whitespace (one pico
                         // vector keeps trailing whitespace in the value).
                         if let headers = want.headers {
-                            XCTAssertEqual(got.headers, headers.map { [$0[0], Self.trimOWS($0[1])] }, vector.id)
+                            XCTAssertEqual(got.headers, headers.map { [$0[0], RequestVector.trimOWS($0[1])] }, vector.id)
                         }
                         XCTAssertEqual(got.body, [UInt8](Data(base64Encoded: want.body_b64 ?? "") ?? Data()), vector.id)
                     }

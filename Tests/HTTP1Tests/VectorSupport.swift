@@ -3,36 +3,7 @@
 import Foundation
 import HTTP1
 import HanseCore
-
-struct RequestVector: Decodable {
-    struct Message: Decodable {
-        let method: String?
-        let target: String?
-        let headers: [[String]]?
-        let body_b64: String?
-    }
-
-    let id: String
-    let mode: String
-    let strict: Bool
-    let raw_b64: String
-    let baas_server_expected: String
-    let llhttp_noScan: Bool?
-    let messages: [Message]?
-
-    var raw: [UInt8] { [UInt8](Data(base64Encoded: raw_b64)!) }
-
-    /// The verdict Hanse must reach. Cases recorded under one of llhttp's lenient modes are
-    /// rejected by a strict server (the vectors' README); the rest use `baas_server_expected`.
-    var wanted: String { strict ? baas_server_expected : "reject" }
-
-    static func load(_ file: String) throws -> [RequestVector] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/vectors/http/\(file)")
-        let text = try String(contentsOf: url, encoding: .utf8)
-        return try text.split(separator: "\n").map { try JSONDecoder().decode(RequestVector.self, from: Data($0.utf8)) }
-    }
-}
+import HanseTesting
 
 /// A parsed message in the vectors' shape.
 struct ParsedMessage: Equatable, CustomStringConvertible {

@@ -1,0 +1,173 @@
+public import HTTP1
+public import HTTPServer
+public import HanseCore
+public import Logging
+internal import Dispatch
+internal import Crypto
+
+/// Settings of the API layer.
+public struct APIConfiguration: Sendable {
+    public var limits: Limits
+    /// Cross-origin access for browser front ends; nil allows none.
+    public var cors: CORSConfiguration?
+    /// Checks a presented operator token (constant time, against the stored hash).
+    public var verifyOperatorToken: @Sendable (String) -> Bool
+    /// Applied to every request after authentication; nil for none.
+    public var rateLimiter: (any RateLimiter)?
+
+    public init(limits: Limits = Limits(), cors: CORSConfiguration? = nil,
+                verifyOperatorToken: @escaping @Sendable (String) -> Bool, rateLimiter: (any RateLimiter)? = nil) {
+        self.limits = limits
+        self.cors = cors
+        self.verifyOperatorToken = verifyOperatorToken
+        self.rateLimiter = rateLimiter
+    }
+}
+
+/// The REST application: routes requests through the middleware in a fixed order — request id,
+/// access log, CORS, authentication, rate limit — to their handler, and turns every error into
+/// `application/problem+json`.
+public final class APIApplication: HTTPHandler {
+    public let router: Router
+    private let configuration: APIConfiguration
+    private let logger: Logger
+    private let workers = DispatchQueue(label: "hanse.api.workers", attributes: .concurrent)
+    private let random = SecureRandom()
+
+    public init(router: Router, configuration: APIConfiguration, logger: Logger) {
+        self.router = router
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    // MARK: - HTTPHandler
+
+    public func handle(_ request: HTTPRequest, responder: any HTTPResponder) {
+        let match = router.match(method: request.head.method, path: request.head.path)
+        var blocking = false
+        if case .found(let route, _) = match { blocking = route.blocking }
+        if blocking {
+            workers.async { responder.respond(self.process(request, match: match)) }
+        } else {
+            responder.respond(process(request, match: match))
+        }
+    }
+
+    public func bodyLimit(for head: HTTPRequestHead) -> Int {
+        guard case .found(let route, _) = router.match(method: head.method, path: head.path), let limit = route.bodyLimit else {
+            return configuration.limits.httpRequestBodyBytesMax
+        }
+        return min(limit, configuration.limits.httpRouteBodyBytesMax)
+    }
+
+    public func errorResponse(status: Int, detail: String) -> HTTPResponse {
+        APIError.protocolError(status: status, detail: detail).response(requestID: nil)
+    }
+
+    // MARK: - Pipeline
+
+    /// Runs the middleware chain and the handler; never throws, never leaks internals.
+    func process(_ request: HTTPRequest, match: Router.Match) -> HTTPResponse {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let requestID = self.requestID(for: request)
+        var logger = self.logger
+        logger[metadataKey: "request_id"] = "\(requestID)"
+        var context = RequestContext(request: request, requestID: requestID, logger: logger)
+        let origin = request.head.headers["Origin"]
+
+        var response: HTTPResponse
+        do {
+            response = try route(&context, match: match, origin: origin)
+        } catch let error as APIError {
+            response = error.response(requestID: requestID)
+        } catch {
+            logger.error("handler failed", metadata: ["error": "\(error)", "path": "\(request.head.path)"])
+            response = APIError.internalError(requestID: requestID).response(requestID: requestID)
+        }
+        response.headers.set("X-Request-Id", requestID)
+        if let origin, let cors = configuration.cors, cors.allows(origin) {
+            response.headers.set("Access-Control-Allow-Origin", cors.allowedOrigins.contains("*") ? "*" : origin)
+            response.headers.add("Vary", "Origin")
+            response.headers.set("Access-Control-Expose-Headers", cors.exposedHeaders.joined(separator: ", "))
+        }
+        if logger.logLevel <= .info {
+            let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+            logger.info("request", metadata: [
+                "method": "\(request.head.method)", "path": "\(request.head.path)", "status": "\(response.status)",
+                "ms": "\((milliseconds * 1000).rounded() / 1000)", "remote": "\(request.remoteAddress)",
+            ])
+        }
+        return response
+    }
+
+    private func route(_ context: inout RequestContext, match: Router.Match, origin: String?) throws -> HTTPResponse {
+        let head = context.request.head
+        if head.method == "OPTIONS" {
+            return try options(head, origin: origin)
+        }
+        switch match {
+        case .notFound:
+            throw APIError.notFound("no resource at \(head.path)")
+        case .methodNotAllowed(let allowed):
+            throw APIError.methodNotAllowed(head.method, allowed: allowed)
+        case .found(let route, let parameters):
+            context.parameters = parameters
+            try authenticate(&context, access: route.access)
+            try rateLimit(context)
+            return try route.handler(context)
+        }
+    }
+
+    /// CORS preflight, or a plain OPTIONS answered with `Allow`.
+    private func options(_ head: HTTPRequestHead, origin: String?) throws -> HTTPResponse {
+        let methods = router.methods(path: head.path)
+        guard !methods.isEmpty else { throw APIError.notFound("no resource at \(head.path)") }
+        var headers = HTTPHeaders([("Allow", methods.joined(separator: ", "))])
+        if let origin, let requested = head.headers["Access-Control-Request-Method"] {
+            guard let cors = configuration.cors, cors.allows(origin) else {
+                throw APIError.forbidden("origin \(origin) may not call this API from a browser")
+            }
+            guard methods.contains(requested) else { throw APIError.methodNotAllowed(requested, allowed: methods) }
+            headers.set("Access-Control-Allow-Methods", methods.joined(separator: ", "))
+            headers.set("Access-Control-Allow-Headers", cors.allowedHeaders.joined(separator: ", "))
+            headers.set("Access-Control-Max-Age", String(cors.maxAgeSeconds))
+        }
+        return HTTPResponse(status: 204, headers: headers)
+    }
+
+    private func authenticate(_ context: inout RequestContext, access: Access) throws {
+        guard access == .operator else { return }
+        guard let authorization = context.request.head.headers["Authorization"] else {
+            throw APIError.unauthorized("this route needs the operator token: Authorization: Bearer <token>")
+        }
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw APIError.unauthorized("Authorization must be: Bearer <token>")
+        }
+        guard configuration.verifyOperatorToken(String(parts[1])) else {
+            throw APIError.unauthorized("the operator token is not valid")
+        }
+        context.principal = .operator
+    }
+
+    private func rateLimit(_ context: RequestContext) throws {
+        guard let limiter = configuration.rateLimiter else { return }
+        let key: String
+        switch context.principal {
+        case .apiKey(let tenant, _): key = "tenant:\(tenant)"
+        case .operator: return
+        case .anonymous: key = "ip:" + (context.request.remoteAddress.split(separator: ":").dropLast().joined(separator: ":"))
+        }
+        let verdict = limiter.admit(key: key)
+        guard verdict.allowed else { throw APIError.tooManyRequests(retryAfterSeconds: verdict.retryAfterSeconds) }
+    }
+
+    /// The client's `X-Request-Id` if it is 1 to 64 characters of `[A-Za-z0-9._-]`, else a new one.
+    private func requestID(for request: HTTPRequest) -> String {
+        if let given = request.head.headers["X-Request-Id"], (1...64).contains(given.utf8.count),
+           given.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || $0 == 45 || $0 == 46 || $0 == 95 }) {
+            return given
+        }
+        return Hex.encode(random.bytes(12))
+    }
+}

@@ -1,0 +1,157 @@
+internal import HTTP1
+public import HTTPServer
+
+/// Who may call a route.
+public enum Access: Sendable, Equatable {
+    /// Anyone (health checks).
+    case open
+    /// Only with the operator token.
+    case `operator`
+}
+
+/// One route: method, path pattern with `{name}` parameters, limits and the handler.
+public struct Route: Sendable {
+    public typealias Handler = @Sendable (RequestContext) throws -> HTTPResponse
+
+    public let method: String
+    public let pattern: String
+    public let access: Access
+    /// Largest body accepted; nil means the default limit.
+    public let bodyLimit: Int?
+    /// Whether the handler may wait (database, disk): such handlers run on a worker queue,
+    /// others on the event loop.
+    public let blocking: Bool
+    public let handler: Handler
+    let segments: [Segment]
+
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    public init(_ method: String, _ pattern: String, access: Access = .open, bodyLimit: Int? = nil, blocking: Bool = true,
+                handler: @escaping Handler) {
+        self.method = method
+        self.pattern = pattern
+        self.access = access
+        self.bodyLimit = bodyLimit
+        self.blocking = blocking
+        self.handler = handler
+        self.segments = Route.split(pattern).map { part in
+            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
+        }
+    }
+
+    static func split<S: StringProtocol>(_ path: S) -> [S.SubSequence] {
+        path.split(separator: "/", omittingEmptySubsequences: true)
+    }
+
+    /// Patterns with the same shape (same literals, parameters in the same places) would both
+    /// match every path of that shape: a conflict.
+    var shape: String {
+        segments.map { segment in
+            switch segment {
+            case .literal(let text): return text
+            case .parameter: return "{}"
+            }
+        }.joined(separator: "/")
+    }
+}
+
+/// Why the router could not be built.
+public struct RouterError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+/// Finds the route for a method and path. Literal segments win over parameters; two routes of
+/// the same method and shape are a conflict reported when the router is built.
+public struct Router: Sendable {
+    /// The outcome of a lookup.
+    public enum Match: Sendable {
+        case found(Route, parameters: [String: String])
+        case notFound
+        case methodNotAllowed(allowed: [String])
+    }
+
+    private let routes: [Route]
+    private var byStaticPath: [String: [Route]] = [:]
+
+    /// Builds the router; throws on conflicting or malformed routes.
+    public init(_ routes: [Route]) throws {
+        var seen: [String: Route] = [:]
+        for route in routes {
+            guard route.pattern.hasPrefix("/") else { throw RouterError(description: "route \(route.pattern) must start with /") }
+            let key = "\(route.method) /\(route.shape)"
+            if let other = seen[key] {
+                throw RouterError(description: "routes \(other.method) \(other.pattern) and \(route.method) \(route.pattern) conflict")
+            }
+            seen[key] = route
+        }
+        self.routes = routes
+        for route in routes where route.segments.allSatisfy({ if case .literal = $0 { return true } else { return false } }) {
+            byStaticPath["/" + route.shape, default: []].append(route)
+        }
+    }
+
+    /// Every route, in registration order.
+    public var all: [Route] { routes }
+
+    /// The route for `method` and `path` (no query).
+    public func match(method: String, path: Substring) -> Match {
+        let parts = Route.split(path)
+        var candidates: [(Route, [String: String], Int)] = []
+        if let exact = byStaticPath["/" + parts.joined(separator: "/")] {
+            candidates = exact.map { ($0, [:], Int.max) }
+        } else {
+            for route in routes where route.segments.count == parts.count {
+                var parameters: [String: String] = [:]
+                var literals = 0
+                var matched = true
+                for (segment, part) in zip(route.segments, parts) {
+                    switch segment {
+                    case .literal(let text):
+                        if text != part { matched = false }
+                        literals += 1
+                    case .parameter(let name):
+                        parameters[name] = String(part).removingPercentEncodingASCII
+                    }
+                    if !matched { break }
+                }
+                if matched { candidates.append((route, parameters, literals)) }
+            }
+        }
+        guard !candidates.isEmpty else { return .notFound }
+        let effectiveMethod = method == "HEAD" ? "GET" : method
+        let best = candidates.filter { $0.0.method == effectiveMethod || $0.0.method == method }.max { $0.2 < $1.2 }
+        if let best { return .found(best.0, parameters: best.1) }
+        var allowed = Set(candidates.map(\.0.method))
+        if allowed.contains("GET") { allowed.insert("HEAD") }
+        allowed.insert("OPTIONS")
+        return .methodNotAllowed(allowed: allowed.sorted())
+    }
+
+    /// Methods served at `path`, for `Allow` and CORS preflight.
+    public func methods(path: Substring) -> [String] {
+        if case .methodNotAllowed(let allowed) = match(method: "\u{0}", path: path) { return allowed }
+        return []
+    }
+}
+
+extension String {
+    /// Decodes `%XX` escapes; leaves the text unchanged if an escape is malformed.
+    var removingPercentEncodingASCII: String {
+        guard contains("%") else { return self }
+        var bytes: [UInt8] = []
+        var iterator = Array(utf8).makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let high = iterator.next(), let low = iterator.next(),
+                      let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else { return self }
+                bytes.append(value)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
