@@ -31,14 +31,17 @@ public final class APIApplication: HTTPHandler {
     public let router: Router
     private let configuration: APIConfiguration
     private let logger: Logger
-    private let workers = DispatchQueue(label: "hanse.api.workers", attributes: .concurrent)
+    private let workers: WorkerPool
     private let random = SecureRandom()
 
     public init(router: Router, configuration: APIConfiguration, logger: Logger) {
         self.router = router
         self.configuration = configuration
         self.logger = logger
+        self.workers = WorkerPool(threads: configuration.limits.httpWorkerThreads, queueMax: configuration.limits.httpWorkerQueueMax)
     }
+
+    deinit { workers.stop() }
 
     // MARK: - HTTPHandler
 
@@ -47,7 +50,11 @@ public final class APIApplication: HTTPHandler {
         var blocking = false
         if case .found(let route, _) = match { blocking = route.blocking }
         if blocking {
-            workers.async { responder.respond(self.process(request, match: match)) }
+            let accepted = workers.submit { responder.respond(self.process(request, match: match)) }
+            if !accepted {
+                responder.respond(APIError.unavailable("server busy: \(configuration.limits.httpWorkerQueueMax) requests already waiting")
+                    .response(requestID: nil))
+            }
         } else {
             responder.respond(process(request, match: match))
         }

@@ -134,10 +134,10 @@ final class EventLoop: @unchecked Sendable {
         var output: [UInt8] = []
         HTTPResponseEncoder.appendHead(status: 503, headers: headers, to: &output)
         output += body
+        server.refusedConnections.add(1, ordering: .relaxed)
         _ = send(fd, output, output.count, Int32(MSG_NOSIGNAL))
         shutdown(fd, Int32(SHUT_WR))
         close(fd)
-        server.refusedConnections.add(1, ordering: .relaxed)
     }
 
     // MARK: - IO

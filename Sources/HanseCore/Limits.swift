@@ -55,6 +55,11 @@ public struct Limits: Sendable, Equatable {
     /// Responses buffered for one connection before it stops reading pipelined requests.
     /// Default: 1 MiB.
     public var httpPendingWriteBytesMax: Int = 1 << 20
+    /// Threads that run handlers which wait on the database. Twice the database connections, so
+    /// that a thread is free while others wait for a connection. Default: 32.
+    public var httpWorkerThreads: Int = 32
+    /// Requests queued for a worker thread before new ones get 503. Default: 1,024.
+    public var httpWorkerQueueMax: Int = 1024
     /// How long a graceful shutdown waits for in-flight requests. Default: 25 s (inside
     /// Kubernetes' default 30 s grace period).
     public var httpShutdownGrace: Duration = .seconds(25)

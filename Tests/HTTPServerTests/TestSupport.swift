@@ -164,8 +164,9 @@ final class EchoHandler: HTTPHandler {
         if delay == .zero {
             responder.respond(response)
         } else {
+            // A thread per request: Dispatch's global queues on Linux do not grow when threads block.
             let wait = delay
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 usleep(UInt32(wait.components.seconds * 1_000_000 + wait.components.attoseconds / 1_000_000_000_000))
                 responder.respond(response)
             }

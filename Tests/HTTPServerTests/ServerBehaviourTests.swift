@@ -1,0 +1,111 @@
+// The running server on real sockets: a slow client is cut off at the header timeout, a thousand
+// idle connections do not keep a new client out, the connection cap refuses cleanly, a shutdown
+// under load answers every request it delivered, and streamed bodies arrive chunked.
+import Foundation
+import Glibc
+import HTTP1
+import HTTPServer
+import HanseCore
+import Synchronization
+import XCTest
+
+final class ServerBehaviourTests: XCTestCase {
+    func testOneHeaderByteASecondIsCutOffAtTheHeaderTimeout() throws {
+        var limits = Limits()
+        limits.httpHeaderTimeout = .seconds(3)
+        let server = try HTTPServer(address: "127.0.0.1", port: 0, handler: EchoHandler(), limits: limits, loopCount: 1)
+        defer { server.shutdown(grace: .seconds(1)) }
+        let client = try TestClient(port: server.port)
+        let start = ContinuousClock.now
+        let request = Array("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n\r\n".utf8)
+        var answered: (bytes: [UInt8], closed: Bool) = ([], false)
+        for byte in request {
+            guard client.send([byte]) else { break }
+            answered = client.receive(quiet: .seconds(1), total: .seconds(1))
+            if answered.closed || !answered.bytes.isEmpty { break }
+        }
+        if !answered.closed { answered = client.receive(quiet: .seconds(2)) }
+        let elapsed = ContinuousClock.now - start
+        XCTAssertEqual(TestResponse.parseAll(answered.bytes).responses.first?.status, 408)
+        XCTAssertGreaterThanOrEqual(elapsed, .seconds(3))
+        XCTAssertLessThan(elapsed, .seconds(6), "cut off at the header timeout (checked every 200 ms)")
+    }
+
+    func testAThousandIdleConnectionsDoNotKeepANewClientOut() throws {
+        let server = try HTTPServer(address: "127.0.0.1", port: 0, handler: EchoHandler(), loopCount: 2)
+        defer { server.shutdown(grace: .seconds(1)) }
+        let idle = try (0..<1000).map { _ in try TestClient(port: server.port) }
+        for client in idle.prefix(500) { _ = client.send("GET / HT") }  // half of them mid-request
+        let fresh = try TestClient(port: server.port)
+        let start = ContinuousClock.now
+        _ = fresh.send("GET /fresh HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(fresh.readResponse()?.status, 200)
+        XCTAssertLessThan(ContinuousClock.now - start, .seconds(1))
+        XCTAssertEqual(server.statistics.openConnections, 1001)
+    }
+
+    func testConnectionsOverTheCapAreRefusedWith503() throws {
+        var limits = Limits()
+        limits.httpConnectionsMax = 10
+        let server = try HTTPServer(address: "127.0.0.1", port: 0, handler: EchoHandler(), limits: limits, loopCount: 1)
+        defer { server.shutdown(grace: .seconds(1)) }
+        let held = try (0..<10).map { _ in try TestClient(port: server.port) }
+        _ = held[0].send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(held[0].readResponse()?.status, 200)
+        let extra = try TestClient(port: server.port)
+        let refused = extra.receive(quiet: .seconds(2))
+        XCTAssertEqual(TestResponse.parseAll(refused.bytes).responses.first?.status, 503)
+        XCTAssertTrue(refused.closed)
+        XCTAssertEqual(server.statistics.refusedConnections, 1)
+    }
+
+    func testShutdownUnderLoadAnswersEveryDeliveredRequest() throws {
+        let handler = EchoHandler(delay: .milliseconds(5))
+        let server = try HTTPServer(address: "127.0.0.1", port: 0, handler: handler, loopCount: 2)
+        let answered = Atomic<Int>(0)
+        let stop = Atomic<Bool>(false)
+        let group = DispatchGroup()
+        for worker in 0..<16 {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                guard let client = try? TestClient(port: server.port) else { return }
+                while !stop.load(ordering: .relaxed) {
+                    guard client.send("GET /\(worker) HTTP/1.1\r\nHost: x\r\n\r\n"), let response = client.readResponse(timeout: .seconds(5)) else { return }
+                    if response.status == 200 { answered.add(1, ordering: .relaxed) }
+                    if response.headers["connection"] == "close" { return }
+                }
+            }
+        }
+        usleep(300_000)
+        server.shutdown(grace: .seconds(5))
+        stop.store(true, ordering: .relaxed)
+        group.wait()
+        XCTAssertGreaterThan(answered.load(ordering: .relaxed), 100)
+        XCTAssertEqual(handler.handled.load(ordering: .relaxed), answered.load(ordering: .relaxed),
+                       "every request the handler received was answered before the connections closed")
+        XCTAssertNil(try? TestClient(port: server.port), "no longer accepting")
+    }
+
+    func testStreamedBodyIsChunked() throws {
+        struct Streamer: HTTPHandler {
+            func handle(_ request: HTTPRequest, responder: any HTTPResponder) {
+                responder.respond(HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "text/event-stream")]), body: .stream { writer in
+                    for index in 0..<3 { writer.write(Array("data: \(index)\n\n".utf8)) }
+                    writer.finish()
+                }))
+            }
+            func bodyLimit(for head: HTTPRequestHead) -> Int { 0 }
+            func errorResponse(status: Int, detail: String) -> HTTPResponse { HTTPResponse(status: status) }
+        }
+        let server = try HTTPServer(address: "127.0.0.1", port: 0, handler: Streamer(), loopCount: 1)
+        defer { server.shutdown(grace: .seconds(1)) }
+        let client = try TestClient(port: server.port)
+        _ = client.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        let response = try XCTUnwrap(client.readResponse())
+        XCTAssertEqual(response.headers["transfer-encoding"], "chunked")
+        XCTAssertEqual(String(decoding: response.body, as: UTF8.self), "data: 0\n\ndata: 1\n\ndata: 2\n\n")
+        _ = client.send("GET /again HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(client.readResponse()?.status, 200, "keep-alive after a streamed response")
+    }
+}
