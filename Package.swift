@@ -86,7 +86,10 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: strict),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "HanseCore", "HanseTesting"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP1", "HanseCore", "HanseTesting"], swiftSettings: strict),
-        .testTarget(name: "APITests", dependencies: ["API", "HTTPServer", "HTTP1", "HanseCore"], swiftSettings: strict),
+        .testTarget(
+            name: "APITests",
+            dependencies: ["API", "HTTPServer", "HTTP1", "HanseCore", "HanseTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .testTarget(
             name: "PostgresStorageTests",
             dependencies: ["PostgresStorage", "Storage", "HanseTesting"],

@@ -3,6 +3,7 @@
 // under load answers every request it delivered, and streamed bodies arrive chunked.
 import Foundation
 import Glibc
+import HanseTesting
 import HTTP1
 import HTTPServer
 import HanseCore
