@@ -19,6 +19,8 @@
 #   HANSE_BENCH_PORT=18081  HUMMINGBIRD_BENCH_PORT=18082
 #   SKIP_BUILD=1      use the binaries already built
 #   WRITE_DOC=0       print only, leave docs/benchmarks.md alone
+#   HANSE_EVENT_LOOPS=N  event loops of hanse (default: its own, half the cores)
+#   HB_THREADS=N      event-loop threads of Hummingbird (default: its own, one per core)
 #
 # Sends traffic to 127.0.0.1 only; every run is bounded by DURATION.
 set -euo pipefail
@@ -144,12 +146,13 @@ chmod 0755 "$DATA_DIR"
 log "starting hanse on 127.0.0.1:$HANSE_BENCH_PORT (data dir $DATA_DIR)"
 # stdout carries the one-time operator token banner: not wanted in the logs of a benchmark.
 env -u HANSE_DATABASE_URL HANSE_ADDRESS=127.0.0.1 HANSE_PORT="$HANSE_BENCH_PORT" \
-  HANSE_DATA_DIR="$DATA_DIR" HANSE_LOG_LEVEL=warning \
+  HANSE_DATA_DIR="$DATA_DIR" HANSE_LOG_LEVEL=warning ${HANSE_EVENT_LOOPS:+HANSE_EVENT_LOOPS="$HANSE_EVENT_LOOPS"} \
   "$HANSE_BIN" serve >/dev/null 2>"$HANSE_LOG" &
 HANSE_PID=$!
 
 log "starting HummingbirdHello on 127.0.0.1:$HB_BENCH_PORT"
-LOG_LEVEL=warning "$HB_BIN" "$HB_BENCH_PORT" >"$HB_LOG" 2>&1 &
+# HB_THREADS sizes Hummingbird's event-loop group; unset keeps its default (one thread per core).
+LOG_LEVEL=warning "$HB_BIN" "$HB_BENCH_PORT" ${HB_THREADS:+"$HB_THREADS"} >"$HB_LOG" 2>&1 &
 HB_PID=$!
 
 wait_ready hanse "$HANSE_PID" "$HANSE_BENCH_PORT" "$HANSE_LOG"
@@ -215,7 +218,7 @@ if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then COM
 BENCH_RESULTS="$RESULTS" BENCH_ROUNDS="$ROUNDS" BENCH_DOC="$DOC" BENCH_WRITE_DOC="$WRITE_DOC" \
 BENCH_WRK_CMD="$WRK_CMD" BENCH_HANSE_PORT="$HANSE_BENCH_PORT" BENCH_HB_PORT="$HB_BENCH_PORT" \
 BENCH_WARMUP="$WARMUP" BENCH_NPROC="$(nproc)" BENCH_CPU="${CPU_MODEL:-unknown}" BENCH_COMMIT="$COMMIT" \
-BENCH_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" \
+BENCH_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" BENCH_HANSE_LOOPS="${HANSE_EVENT_LOOPS:-}" BENCH_HB_THREADS="${HB_THREADS:-}" \
 python3 - <<'PY'
 import os
 import re
@@ -317,8 +320,10 @@ md.append("```")
 md.append("scripts/bench-http.sh")
 md.append(f"# per server: {os.environ['BENCH_WARMUP']} s warm-up, then {rounds} rounds, alternating which goes first:")
 md.append(os.environ["BENCH_WRK_CMD"])
-md.append(f"# hanse: PORT={os.environ['BENCH_HANSE_PORT']} (.build/release/hanse serve, embedded PostgreSQL, HANSE_LOG_LEVEL=warning)")
-md.append(f"# hummingbird: PORT={os.environ['BENCH_HB_PORT']} (Benchmarks/HummingbirdHello, Hummingbird 2, release build)")
+loops = os.environ.get("BENCH_HANSE_LOOPS") or "default (half the cores)"
+hb_threads = os.environ.get("BENCH_HB_THREADS") or "default (one per core)"
+md.append(f"# hanse: PORT={os.environ['BENCH_HANSE_PORT']} (.build/release/hanse serve, embedded PostgreSQL, HANSE_LOG_LEVEL=warning), event loops: {loops}")
+md.append(f"# hummingbird: PORT={os.environ['BENCH_HB_PORT']} (Benchmarks/HummingbirdHello, Hummingbird 2, release build), event-loop threads: {hb_threads}")
 md.append("```")
 md.append("")
 md.append("Both servers answer `GET /healthz` with `{\"status\":\"ok\"}` (`Content-Type: application/json`) over "

@@ -4,6 +4,7 @@ public import HanseCore
 public import Logging
 internal import Dispatch
 internal import Crypto
+internal import Synchronization
 
 /// Settings of the API layer.
 public struct APIConfiguration: Sendable {
@@ -32,7 +33,8 @@ public final class APIApplication: HTTPHandler {
     private let configuration: APIConfiguration
     private let logger: Logger
     private let workers: WorkerPool
-    private let random = SecureRandom()
+    private let requestIDPrefix = Hex.encode(SecureRandom().bytes(6))
+    private let requestCounter = Atomic<Int>(0)
 
     public init(router: Router, configuration: APIConfiguration, logger: Logger) {
         self.router = router
@@ -77,8 +79,6 @@ public final class APIApplication: HTTPHandler {
     func process(_ request: HTTPRequest, match: Router.Match) -> HTTPResponse {
         let started = DispatchTime.now().uptimeNanoseconds
         let requestID = self.requestID(for: request)
-        var logger = self.logger
-        logger[metadataKey: "request_id"] = "\(requestID)"
         var context = RequestContext(request: request, requestID: requestID, logger: logger)
         let origin = request.head.headers["Origin"]
 
@@ -88,7 +88,7 @@ public final class APIApplication: HTTPHandler {
         } catch let error as APIError {
             response = error.response(requestID: requestID)
         } catch {
-            logger.error("handler failed", metadata: ["error": "\(error)", "path": "\(request.head.path)"])
+            context.logger.error("handler failed", metadata: ["error": "\(error)", "path": "\(request.head.path)"])
             response = APIError.internalError(requestID: requestID).response(requestID: requestID)
         }
         response.headers.set("X-Request-Id", requestID)
@@ -98,6 +98,7 @@ public final class APIApplication: HTTPHandler {
             response.headers.set("Access-Control-Expose-Headers", cors.exposedHeaders.joined(separator: ", "))
         }
         if logger.logLevel <= .info {
+            let logger = context.logger
             let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
             logger.info("request", metadata: [
                 "method": "\(request.head.method)", "path": "\(request.head.path)", "status": "\(response.status)",
@@ -169,12 +170,15 @@ public final class APIApplication: HTTPHandler {
         guard verdict.allowed else { throw APIError.tooManyRequests(retryAfterSeconds: verdict.retryAfterSeconds) }
     }
 
-    /// The client's `X-Request-Id` if it is 1 to 64 characters of `[A-Za-z0-9._-]`, else a new one.
+    /// The client's `X-Request-Id` if it is 1 to 64 characters of `[A-Za-z0-9._-]`, else a new
+    /// one: a random prefix chosen at start-up and a counter, unique without a random draw per request.
     private func requestID(for request: HTTPRequest) -> String {
         if let given = request.head.headers["X-Request-Id"], (1...64).contains(given.utf8.count),
            given.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || $0 == 45 || $0 == 46 || $0 == 95 }) {
             return given
         }
-        return Hex.encode(random.bytes(12))
+        let number = requestCounter.add(1, ordering: .relaxed).newValue
+        let counter = String(number, radix: 16)
+        return requestIDPrefix + String(repeating: "0", count: max(0, 12 - counter.count)) + counter
     }
 }

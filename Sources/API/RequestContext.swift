@@ -16,7 +16,13 @@ public struct RequestContext: Sendable {
     public let request: HTTPRequest
     /// From `X-Request-Id` when the client sent a sane one, else generated; echoed in the response.
     public let requestID: String
-    public var logger: Logger
+    private let baseLogger: Logger
+    /// The application's logger with this request's id in its metadata.
+    public var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "request_id"] = "\(requestID)"
+        return logger
+    }
     public var principal: Principal = .anonymous
     /// The tenant the principal acts for, when there is one.
     public var tenant: String?
@@ -26,7 +32,7 @@ public struct RequestContext: Sendable {
     public init(request: HTTPRequest, requestID: String, logger: Logger) {
         self.request = request
         self.requestID = requestID
-        self.logger = logger
+        self.baseLogger = logger
     }
 
     /// A path parameter.

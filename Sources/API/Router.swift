@@ -98,8 +98,12 @@ public struct Router: Sendable {
 
     /// The route for `method` and `path` (no query).
     public func match(method: String, path: Substring) -> Match {
-        let parts = Route.split(path)
         var candidates: [(Route, [String: String], Int)] = []
+        if let exact = byStaticPath[String(path)] {
+            candidates = exact.map { ($0, [:], Int.max) }
+            return pick(candidates, method: method)
+        }
+        let parts = Route.split(path)
         if let exact = byStaticPath["/" + parts.joined(separator: "/")] {
             candidates = exact.map { ($0, [:], Int.max) }
         } else {
@@ -120,6 +124,10 @@ public struct Router: Sendable {
                 if matched { candidates.append((route, parameters, literals)) }
             }
         }
+        return pick(candidates, method: method)
+    }
+
+    private func pick(_ candidates: [(Route, [String: String], Int)], method: String) -> Match {
         guard !candidates.isEmpty else { return .notFound }
         let effectiveMethod = method == "HEAD" ? "GET" : method
         let best = candidates.filter { $0.0.method == effectiveMethod || $0.0.method == method }.max { $0.2 < $1.2 }

@@ -34,7 +34,9 @@ final class EventLoop: @unchecked Sendable {
     /// Starts the loop's thread with its own listening socket.
     func start(listening fd: Int32) {
         listenFD = fd
-        register(fd, events: EPOLLIN.rawValue)
+        // Every loop watches the one listening socket; EPOLLEXCLUSIVE wakes one waiting loop per
+        // connection, so an idle loop takes new connections before a busy one does.
+        register(fd, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
         let box = Unmanaged.passRetained(self)
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
@@ -46,6 +48,17 @@ final class EventLoop: @unchecked Sendable {
         }, box.toOpaque())
         precondition(status == 0, "pthread_create failed: \(status)")
         thread = handle
+    }
+
+    /// Whether the caller runs on this loop's thread.
+    var inLoopThread: Bool {
+        guard let thread else { return false }
+        return pthread_equal(pthread_self(), thread) != 0
+    }
+
+    /// Runs `task` now if called on the loop's thread, else queues it there.
+    func run(_ task: @escaping @Sendable () -> Void) {
+        if inLoopThread { task() } else { execute(task) }
     }
 
     /// Runs `task` on the loop's thread.
@@ -101,7 +114,8 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Accept
 
     private func acceptAll() {
-        for _ in 0..<128 {
+        // A few per wake-up, so that connections arriving together spread over the loops.
+        for _ in 0..<8 {
             let fd = hanse_accept_nonblocking(listenFD)
             if fd < 0 { return }  // EAGAIN, or a transient error such as EMFILE: try again later
             guard server.reserveConnectionSlot() else {
@@ -237,10 +251,10 @@ final class EventLoop: @unchecked Sendable {
         return dateCache.text
     }
 
+    /// Stops watching the shared listening socket (the server closes it once every loop stopped).
     func stopListening() {
         guard listenFD >= 0 else { return }
         hanse_epoll_ctl(epoll, EPOLL_CTL_DEL, listenFD, 0)
-        close(listenFD)
         listenFD = -1
     }
 

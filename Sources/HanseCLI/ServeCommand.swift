@@ -22,6 +22,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "TCP port to listen on (env HANSE_PORT; default 8080).")
     var port: Int?
 
+    @Option(help: "Event-loop threads serving HTTP (env HANSE_EVENT_LOOPS; default: half the cores, at least 1).")
+    var eventLoops: Int?
+
     @Option(help: "Origins allowed to call the API from a browser, comma-separated, or * (env HANSE_CORS_ORIGINS; default none).")
     var corsOrigins: String?
 
@@ -48,7 +51,9 @@ struct ServeCommand: ParsableCommand {
                                               corsOrigins: resolver.string(corsOrigins, "HANSE_CORS_ORIGINS"))
         let server: HTTPServer
         do {
-            server = try HTTPServer(address: address, port: port, handler: application, limits: limits)
+            let loops = try resolver.integer(eventLoops, "HANSE_EVENT_LOOPS", default: 0, range: 0...256)
+            server = try HTTPServer(address: address, port: port, handler: application, limits: limits,
+                                    loopCount: loops == 0 ? nil : loops)
         } catch {
             throw ValidationError("cannot listen on \(address):\(port): \(error)")
         }
