@@ -21,6 +21,9 @@ echo "fuzz: compiling the parser with libFuzzer and AddressSanitizer"
 swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name FuzzHTTPParser \
   "$source_dir"/*.swift -o "$build/fuzz-http-parser"
 echo "fuzz: running for ${seconds}s"
-"$build/fuzz-http-parser" Fuzz/corpus/http-parser \
+# libFuzzer reports crashes itself; Swift's interactive backtracer would only get in its way.
+SWIFT_BACKTRACE=enable=no "$build/fuzz-http-parser" Fuzz/corpus/http-parser \
   -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-  -artifact_prefix=Fuzz/crashers/http-parser/ 2>&1 | tail -n 25
+  -artifact_prefix=Fuzz/crashers/http-parser/ > "$build/fuzz.log" 2>&1 || status=$?
+tail -n 25 "$build/fuzz.log"
+exit "${status:-0}"

@@ -183,21 +183,25 @@ public struct HTTPRequestParser: Sendable {
     private mutating func nextLine(limit: Int, status: Int, what: String) throws(HTTPParseError) -> ArraySlice<UInt8>? {
         var index = scanIndex > readIndex ? scanIndex : readIndex
         while index < buffer.count {
+            // The limit counts the line with its CRLF and is checked byte by byte, in the same
+            // order as the other checks, so the verdict never depends on how input is split.
+            if index - readIndex + 1 > limit { throw lineTooLong(status: status, what: what) }
             let byte = buffer[index]
             if byte == 10 {
                 guard index > readIndex, buffer[index - 1] == 13 else { throw .bad("line feed without carriage return in \(what)") }
                 let line = buffer[readIndex..<index - 1]
-                guard line.count + 2 <= limit else { throw lineTooLong(status: status, what: what) }
                 consume(index + 1 - readIndex)
                 return line
             }
-            if byte == 13, index + 1 < buffer.count, buffer[index + 1] != 10 {
-                throw .bad("carriage return without line feed in \(what)")
+            if byte == 13 {
+                // Decide on a carriage return only once the byte after it is here, and look at
+                // it again on the next call, so the verdict does not depend on the split.
+                guard index + 1 < buffer.count else { break }
+                guard buffer[index + 1] == 10 else { throw .bad("carriage return without line feed in \(what)") }
             }
             index += 1
         }
         scanIndex = index
-        if buffer.count - readIndex > limit { throw lineTooLong(status: status, what: what) }
         return nil
     }
 

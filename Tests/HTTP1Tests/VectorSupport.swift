@@ -19,6 +19,8 @@ struct ParseOutcome: Equatable {
     var verdict: String
     var messages: [ParsedMessage]
     var status: Int?
+    /// The refusal's reason: it too must not depend on how the input was split.
+    var reason: String? = nil
 }
 
 /// Feeds `chunks` one after another and pulls every event after each.
@@ -44,7 +46,7 @@ func parse(chunks: [ArraySlice<UInt8>], limits: Limits = Limits()) -> ParseOutco
             }
         }
     } catch {
-        return ParseOutcome(verdict: "reject", messages: messages, status: error.status)
+        return ParseOutcome(verdict: "reject", messages: messages, status: error.status, reason: error.reason)
     }
     let complete = current == nil && parser.isIdle
     return ParseOutcome(verdict: complete && !messages.isEmpty ? "accept" : "incomplete", messages: messages, status: nil)
