@@ -86,8 +86,11 @@ final class EventLoop: @unchecked Sendable {
                 } else if fd == listenFD {
                     acceptAll()
                 } else if let connection = connections[fd] {
-                    if flags & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { readable(connection) }
+                    if flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue) != 0 { readable(connection) }
                     if flags & EPOLLOUT.rawValue != 0, connection.fd >= 0 { flush(connection) }
+                    // Both directions are gone (or the socket failed): nothing can be answered, and
+                    // epoll would keep reporting it, so close now.
+                    if flags & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0, connection.fd >= 0 { closeConnection(connection) }
                 }
             }
             runTasks()
@@ -221,8 +224,10 @@ final class EventLoop: @unchecked Sendable {
 
     private func updateInterest(_ connection: Connection) {
         guard connection.fd >= 0 else { return }
-        var events: UInt32 = EPOLLRDHUP.rawValue
-        if connection.machine.wantsToRead { events |= EPOLLIN.rawValue }
+        // Read interest (and the peer's half-close, which stays reported once it happened) only
+        // while the machine wants input; otherwise epoll would wake the loop for nothing.
+        var events: UInt32 = 0
+        if connection.machine.wantsToRead { events |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue }
         if connection.outputOffset < connection.output.count { events |= EPOLLOUT.rawValue }
         guard events != connection.interest else { return }
         connection.interest = events

@@ -19,7 +19,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Address to listen on (env HANSE_ADDRESS; default 127.0.0.1).")
     var address: String?
 
-    @Option(help: "TCP port to listen on (env HANSE_PORT; default 8080).")
+    @Option(help: "TCP port to listen on; 0 picks a free one, logged in the ready line (env HANSE_PORT; default 8080).")
     var port: Int?
 
     @Option(help: "Event-loop threads serving HTTP (env HANSE_EVENT_LOOPS; default: half the cores, at least 1).")
@@ -36,7 +36,7 @@ struct ServeCommand: ParsableCommand {
         let logger = try logging.bootstrap(label: "hanse", environment: environment)
         let resolver = SettingResolver(environment: environment)
         let address = resolver.string(address, "HANSE_ADDRESS", default: "127.0.0.1")!
-        let port = try resolver.integer(port, "HANSE_PORT", default: 8080, range: 1...65535)
+        let port = try resolver.integer(port, "HANSE_PORT", default: 8080, range: 0...65535)
 
         // Signals are handled by a dispatch source from the start, so that a stop during start-up
         // still shuts the embedded cluster down.

@@ -88,6 +88,20 @@ final class ServerBehaviourTests: XCTestCase {
         XCTAssertNil(try? TestClient(port: server.port), "no longer accepting")
     }
 
+    func testHalfClosedClientStillGetsItsAnswer() throws {
+        let handler = EchoHandler(delay: .milliseconds(300))
+        let server = try HTTPServer(address: "127.0.0.1", port: 0, handler: handler, loopCount: 1)
+        defer { server.shutdown(grace: .seconds(1)) }
+        let client = try TestClient(port: server.port)
+        _ = client.send("GET /late HTTP/1.1\r\nHost: x\r\n\r\n")
+        shutdown(client.fd, Int32(SHUT_WR))
+        let answer = client.receive(quiet: .seconds(2))
+        let responses = TestResponse.parseAll(answer.bytes).responses
+        XCTAssertEqual(responses.map(\.status), [200])
+        XCTAssertEqual(responses.first?.headers["connection"], "close")
+        XCTAssertTrue(answer.closed)
+    }
+
     func testStreamedBodyIsChunked() throws {
         struct Streamer: HTTPHandler {
             func handle(_ request: HTTPRequest, responder: any HTTPResponder) {

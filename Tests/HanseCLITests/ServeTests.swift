@@ -27,7 +27,7 @@ final class ServeTests: XCTestCase {
         return fallback
     }
 
-    private func launch(dataDir: URL, run: Int, arguments: [String] = ["serve", "--port", "18080"],
+    private func launch(dataDir: URL, run: Int, arguments: [String] = ["serve", "--port", "0"],
                         extraEnvironment: [String: String] = [:]) throws -> Running {
         let process = Process()
         process.executableURL = try executable()
@@ -63,6 +63,19 @@ final class ServeTests: XCTestCase {
         return running.process.isRunning ? nil : running.process.terminationStatus
     }
 
+    /// The port from the `ready` log line (the tests listen on port 0).
+    private func port(_ running: Running) -> Int? {
+        guard let line = running.log.split(separator: "\n").first(where: { $0.contains("msg=ready") }),
+              let field = line.split(separator: " ").first(where: { $0.hasPrefix("port=") }) else { return nil }
+        return Int(field.dropFirst(5))
+    }
+
+    private func get(_ path: String, port: Int, headers: String = "") throws -> TestResponse? {
+        let client = try TestClient(port: port)
+        _ = client.send("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\(headers)\r\n")
+        return client.readResponse()
+    }
+
     private func postmasterPID(_ dataDir: URL) -> Int32? {
         let file = dataDir.appendingPathComponent("postgres/data/postmaster.pid")
         return (try? String(contentsOf: file, encoding: .utf8)).flatMap { Int32($0.split(separator: "\n").first ?? "") }
@@ -76,6 +89,13 @@ final class ServeTests: XCTestCase {
         waitForReady(first)
         XCTAssertTrue(first.output.contains("hanse_op_"), "the operator token is printed on first start: \(first.output)")
         XCTAssertTrue(first.log.contains("applying migration"))
+        let token = try XCTUnwrap(first.output.split(separator: "\n").first { $0.hasPrefix("hanse_op_") })
+        let httpPort = try XCTUnwrap(port(first))
+        XCTAssertEqual(try get("/healthz", port: httpPort)?.status, 200)
+        XCTAssertEqual(try get("/readyz", port: httpPort)?.status, 200, "readiness includes the database")
+        XCTAssertEqual(try get("/v1/operator/status", port: httpPort)?.status, 401)
+        let status = try get("/v1/operator/status", port: httpPort, headers: "Authorization: Bearer \(token)\r\n")
+        XCTAssertEqual(status?.status, 200, "the printed token opens the operator routes")
         first.process.terminate()  // SIGTERM
         XCTAssertEqual(waitForExit(first), 0, first.log)
         XCTAssertTrue(first.log.contains("stopping embedded PostgreSQL"))
