@@ -33,6 +33,9 @@ let package = Package(
         // The only user of COpenSSL.
         .target(name: "Crypto", dependencies: ["HanseCore", "COpenSSL"], swiftSettings: strict),
 
+        // RFC 6962 / 9162 Merkle trees: hashing, proofs and their verification. Pure.
+        .target(name: "Merkle", dependencies: ["HanseCore", "Crypto"], swiftSettings: strict),
+
         // Pure HTTP/1.1 request parser and response encoder: no sockets, no Foundation.
         .target(name: "HTTP1", dependencies: ["HanseCore"], swiftSettings: strict),
 
@@ -84,6 +87,7 @@ let package = Package(
 
         .testTarget(name: "HanseCoreTests", dependencies: ["HanseCore"], swiftSettings: strict),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: strict),
+        .testTarget(name: "MerkleTests", dependencies: ["Merkle", "HanseCore"], swiftSettings: strict),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "HanseCore", "HanseTesting"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP1", "HanseCore", "HanseTesting"], swiftSettings: strict),
         .testTarget(
