@@ -94,6 +94,33 @@ public enum MerkleVerifier {
         try verifyInclusion(index: index - start, size: end - start, leafHash: leafHash, proof: proof, root: root)
     }
 
+    /// Checks that the subtree [`start`, `end`) with root `subRoot` is part of the tree of `size`
+    /// leaves with root `parentRoot`. The proof is the subtree consistency proof of
+    /// `ReferenceMerkleTree.subtreeConsistencyProof`, deepest node first; for `start == 0` it is
+    /// the RFC 9162 consistency proof.
+    public static func verifySubtreeConsistency(start: UInt64, end: UInt64, size: UInt64, proof: [MerkleHash],
+                                                subRoot: MerkleHash, parentRoot: MerkleHash) throws(MerkleProofError) {
+        guard end <= size else { throw MerkleProofError("subtree end \(end) is beyond tree size \(size)") }
+        if start == end {
+            guard proof.isEmpty else { throw MerkleProofError("an empty subtree needs an empty proof") }
+            guard subRoot == RFC6962.emptyRoot else { throw MerkleProofError("an empty subtree has the empty root") }
+            return
+        }
+        try checkSubtree(start: start, end: end)
+        try checkSizes(proof)
+        if start == 0 && end == size {
+            guard proof.isEmpty else { throw MerkleProofError("the whole tree needs an empty proof, got \(proof.count) hashes") }
+            guard subRoot == parentRoot else { throw MerkleProofError("the subtree is the whole tree but the roots differ") }
+            return
+        }
+        guard !proof.isEmpty else { throw MerkleProofError("empty proof for subtree [\(start), \(end)) of \(size)") }
+        var walker = SubtreeWalker(proof: proof, subRoot: subRoot)
+        let (sub, root) = try walker.walk(start: start, end: end, size: size, known: true)
+        guard walker.remaining == 0 else { throw MerkleProofError("subtree consistency proof has \(walker.remaining) hashes too many") }
+        guard sub == subRoot else { throw MerkleProofError("subtree consistency proof does not lead to the subtree root") }
+        guard root == parentRoot else { throw MerkleProofError("subtree consistency proof does not lead to the tree root") }
+    }
+
     /// Whether [`start`, `end`) is a subtree: non-empty and aligned to its size rounded up to a
     /// power of two.
     public static func checkSubtree(start: UInt64, end: UInt64) throws(MerkleProofError) {
@@ -115,5 +142,53 @@ public enum MerkleVerifier {
         for hash in hashes where hash.count != RFC6962.hashBytes {
             throw MerkleProofError("a hash has \(hash.count) bytes, want \(RFC6962.hashBytes)")
         }
+    }
+}
+
+/// Rebuilds, from a subtree consistency proof, the subtree's root and the tree's root, following
+/// the same recursion that generates the proof (RFC 9162 section 2.1.4.1, generalised from a
+/// prefix [0, m) to an aligned subtree [start, end)). Hashes are taken from the end of the proof:
+/// the outermost recursion step owns the last hash.
+private struct SubtreeWalker {
+    let proof: [MerkleHash]
+    let subRoot: MerkleHash
+    var remaining: Int
+
+    init(proof: [MerkleHash], subRoot: MerkleHash) {
+        self.proof = proof
+        self.subRoot = subRoot
+        self.remaining = proof.count
+    }
+
+    private mutating func next() throws(MerkleProofError) -> MerkleHash {
+        guard remaining > 0 else { throw MerkleProofError("subtree consistency proof has too few hashes") }
+        remaining -= 1
+        return proof[remaining]
+    }
+
+    /// For the node of `size` leaves holding [`start`, `end`): the hash of those leaves and the
+    /// node's hash. `known` says whether the verifier already knows the subtree's own root.
+    mutating func walk(start: UInt64, end: UInt64, size: UInt64, known: Bool) throws(MerkleProofError) -> (MerkleHash, MerkleHash) {
+        if start == 0 && end == size {
+            let hash = known ? subRoot : try next()
+            return (hash, hash)
+        }
+        var split: UInt64 = 1
+        while split << 1 < size { split <<= 1 }
+        if end <= split {
+            let right = try next()
+            let (sub, left) = try walk(start: start, end: end, size: split, known: known)
+            return (sub, RFC6962.nodeHash(left, right))
+        }
+        if start >= split {
+            let left = try next()
+            let (sub, right) = try walk(start: start - split, end: end - split, size: size - split, known: known)
+            return (sub, RFC6962.nodeHash(left, right))
+        }
+        // Only a subtree starting at 0 straddles the split; its root joins the left half with
+        // the part of the right half it covers, which the verifier cannot know in advance.
+        let left = try next()
+        let (sub, right) = try walk(start: 0, end: end - split, size: size - split, known: false)
+        return (RFC6962.nodeHash(left, sub), RFC6962.nodeHash(left, right))
     }
 }

@@ -34,6 +34,24 @@ public struct ReferenceMerkleTree: Sendable {
         return Self.subproof(Int(size1), leaves[0..<Int(size2)], true)
     }
 
+    /// The proof that the aligned subtree [start, end) is part of the tree of `size` leaves:
+    /// RFC 9162's SUBPROOF generalised from prefixes to subtrees (a subtree starting at 0 gives
+    /// exactly PROOF(end, D[size])).
+    public func subtreeConsistencyProof(start: UInt64, end: UInt64, size: UInt64? = nil) -> [MerkleHash] {
+        let size = size ?? self.size
+        precondition(start < end && end <= size && size <= self.size)
+        return Self.subtreeSubproof(Int(start), Int(end), leaves[0..<Int(size)], true)
+    }
+
+    static func subtreeSubproof(_ start: Int, _ end: Int, _ leaves: ArraySlice<MerkleHash>, _ known: Bool) -> [MerkleHash] {
+        let n = leaves.count
+        if start == 0 && end == n { return known ? [] : [mth(leaves)] }
+        let k = splitPoint(n)
+        if end <= k { return subtreeSubproof(start, end, leaves.prefix(k), known) + [mth(leaves.dropFirst(k))] }
+        if start >= k { return subtreeSubproof(start - k, end - k, leaves.dropFirst(k), known) + [mth(leaves.prefix(k))] }
+        return subtreeSubproof(0, end - k, leaves.dropFirst(k), false) + [mth(leaves.prefix(k))]
+    }
+
     static func mth(_ leaves: ArraySlice<MerkleHash>) -> MerkleHash {
         switch leaves.count {
         case 0: return RFC6962.emptyRoot

@@ -18,6 +18,7 @@ final class MerkleVectorTests: XCTestCase {
         let size2: UInt64?
         let start: UInt64?
         let end: UInt64?
+        let size: UInt64?
         let root: String?
         let root1: String?
         let root2: String?
@@ -50,6 +51,9 @@ final class MerkleVectorTests: XCTestCase {
             case "subtreeinclusion":
                 try MerkleVerifier.verifySubtreeInclusion(index: vector.leafIdx!, start: vector.start!, end: vector.end!,
                                                           leafHash: bytes(vector.leafHash), proof: proof, root: bytes(vector.root))
+            case "subtreeconsistency":
+                try MerkleVerifier.verifySubtreeConsistency(start: vector.start!, end: vector.end!, size: vector.size!, proof: proof,
+                                                            subRoot: bytes(vector.root1), parentRoot: bytes(vector.root2))
             default:
                 XCTFail("unexpected kind \(vector.kind)")
             }
@@ -75,7 +79,7 @@ final class MerkleVectorTests: XCTestCase {
 
     func testEveryVectorGivesItsVerdict() throws {
         var counted: [String: Int] = [:]
-        for vector in try load("vectors.jsonl") + load("derived_positive_vectors.jsonl") where vector.kind != "subtreeconsistency" {
+        for vector in try load("vectors.jsonl") + load("derived_positive_vectors.jsonl") {
             let error = check(vector)
             counted[vector.kind, default: 0] += 1
             if vector.wantErr {
@@ -87,6 +91,7 @@ final class MerkleVectorTests: XCTestCase {
         XCTAssertGreaterThan(counted["inclusion"] ?? 0, 70)
         XCTAssertGreaterThan(counted["consistency"] ?? 0, 60)
         XCTAssertGreaterThan(counted["subtreeinclusion"] ?? 0, 100)
+        XCTAssertGreaterThan(counted["subtreeconsistency"] ?? 0, 80)
     }
 
     func testDerivedProofsAreWhatTheReferenceTreeGenerates() throws {
@@ -125,8 +130,25 @@ final class MerkleVectorTests: XCTestCase {
                     XCTAssertThrowsError(try MerkleVerifier.verifyInclusion(index: index, size: size, leafHash: tree.leaves[Int(index)], proof: Array(proof.dropLast()), root: root))
                 }
             }
+            for start in 0..<size {
+                for end in (start + 1)...size where (try? MerkleVerifier.checkSubtree(start: start, end: end)) != nil {
+                    let proof = tree.subtreeConsistencyProof(start: start, end: end)
+                    let subRoot = ReferenceMerkleTree(leaves: Array(tree.leaves[Int(start)..<Int(end)])).root()
+                    XCTAssertNoThrow(try MerkleVerifier.verifySubtreeConsistency(start: start, end: end, size: size, proof: proof,
+                                                                                subRoot: subRoot, parentRoot: root), "[\(start), \(end)) of \(size)")
+                    if let first = proof.first {
+                        var corrupted = proof
+                        corrupted[0] = RFC6962.nodeHash(first, first)
+                        XCTAssertThrowsError(try MerkleVerifier.verifySubtreeConsistency(start: start, end: end, size: size, proof: corrupted,
+                                                                                        subRoot: subRoot, parentRoot: root))
+                    }
+                }
+            }
             for size1 in 1...size {
                 let proof = tree.consistencyProof(size1: size1)
+                if size1 < size {
+                    XCTAssertEqual(tree.subtreeConsistencyProof(start: 0, end: size1), proof, "a prefix subtree's proof is PROOF(m, D[n])")
+                }
                 XCTAssertNoThrow(try MerkleVerifier.verifyConsistency(size1: size1, size2: size, proof: proof, root1: tree.root(size: size1), root2: root),
                                  "sizes \(size1) \(size)")
                 if size1 < size {
