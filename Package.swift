@@ -36,6 +36,9 @@ let package = Package(
         // RFC 6962 / 9162 Merkle trees: hashing, proofs and their verification. Pure.
         .target(name: "Merkle", dependencies: ["HanseCore", "Crypto"], swiftSettings: strict),
 
+        // Ledger types and their encodings: transactions, block headers, certificates. Pure.
+        .target(name: "Ledger", dependencies: ["HanseCore", "Crypto", "Merkle"], swiftSettings: strict),
+
         // Pure HTTP/1.1 request parser and response encoder: no sockets, no Foundation.
         .target(name: "HTTP1", dependencies: ["HanseCore"], swiftSettings: strict),
 
@@ -88,6 +91,7 @@ let package = Package(
         .testTarget(name: "HanseCoreTests", dependencies: ["HanseCore"], swiftSettings: strict),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "HanseCore"], exclude: ["crosscheck.py"], swiftSettings: strict),
         .testTarget(name: "MerkleTests", dependencies: ["Merkle", "HanseCore"], swiftSettings: strict),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Crypto", "Merkle", "HanseCore"], swiftSettings: strict),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "HanseCore", "HanseTesting"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP1", "HanseCore", "HanseTesting"], swiftSettings: strict),
         .testTarget(

@@ -138,6 +138,21 @@ public struct PrivateKey: Sendable {
         self.init(algorithm: .ed25519, handle: KeyHandle(key))
     }
 
+    /// A key from its raw secret: the 32-byte seed for Ed25519, the 32-byte big-endian scalar for
+    /// P-256 and SM2 (wrapped into PKCS#8 without the public key, which OpenSSL derives).
+    public init(algorithm: SignatureAlgorithm, secret: [UInt8]) throws {
+        guard secret.count == 32 else { throw CryptoError("\(algorithm.rawValue) secret has \(secret.count) bytes, want 32") }
+        switch algorithm {
+        case .ed25519:
+            try self.init(ed25519Seed: secret)
+        case .p256, .sm2:
+            let curve = algorithm == .p256 ? "06082a8648ce3d030107" : "06082a811ccf5501822d"
+            let der = Hex.bytes("304102010030130607" + "2a8648ce3d0201" + curve + "042730250201010420") + secret
+            try self.init(pkcs8: der)
+            guard self.algorithm == algorithm else { throw CryptoError("secret did not make a \(algorithm.rawValue) key") }
+        }
+    }
+
     /// Parses a DER PKCS#8 PrivateKeyInfo of one of the supported algorithms.
     public init(pkcs8 der: [UInt8]) throws {
         let key: OpaquePointer? = der.withUnsafeBufferPointer { buffer in

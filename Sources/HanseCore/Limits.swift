@@ -25,6 +25,18 @@ public struct Limits: Sendable, Equatable {
     /// Largest migration file accepted. Default: 1 MiB.
     public var migrationFileBytesMax: Int = 1 << 20
 
+    // MARK: Ledger
+
+    /// Longest chain id, contract name or method name in a transaction, in bytes. Default: 64.
+    public var txNameBytesMax: Int = 64
+    /// Largest transaction argument document (JSON bytes). Default: 64 KiB.
+    public var txArgsBytesMax: Int = 64 * 1024
+    /// Shortest and longest client nonce: long enough to be unguessable. Default: 16 and 64 bytes.
+    public var txNonceBytesMin: Int = 16
+    public var txNonceBytesMax: Int = 64
+    /// Most validators of one chain (index fits the certificate encoding). Default: 100.
+    public var chainValidatorsMax: Int = 100
+
     // MARK: HTTP
 
     /// Longest request line (method, target, version). Longer gets 414. Default: 8 KiB, as nginx's

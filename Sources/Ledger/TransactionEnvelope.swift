@@ -1,0 +1,129 @@
+public import Crypto
+public import HanseCore
+
+/// When a transaction stops being valid.
+public enum ValidUntil: Sendable, Equatable, Codable {
+    /// Valid in blocks up to and including this height.
+    case height(UInt64)
+    /// Valid in blocks whose timestamp is at most this Unix time in milliseconds.
+    case unixMilliseconds(UInt64)
+}
+
+/// Why a transaction was refused before it reached the mempool.
+public struct TransactionError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let description: String
+    /// The field at fault, for the API's problem document.
+    public let field: String?
+    init(_ description: String, field: String? = nil) {
+        self.description = description
+        self.field = field
+    }
+}
+
+/// A client's signed request to call a contract method. The signature covers `signedBytes`, a
+/// binary encoding specified in docs/signing.md; the transaction id is SHA-256 of those bytes
+/// (not of the signature, which for ECDSA can be altered without the key).
+public struct TransactionEnvelope: Sendable, Equatable {
+    public var chainID: String
+    public var contract: String
+    public var method: String
+    /// The arguments, a JSON document as bytes.
+    public var args: [UInt8]
+    /// Random bytes chosen by the client, so that two identical calls are two transactions.
+    public var nonce: [UInt8]
+    public var validUntil: ValidUntil
+    public var algorithm: SignatureAlgorithm
+    /// The signer's raw public key.
+    public var signer: [UInt8]
+    /// The raw signature over `signedBytes` (64 bytes).
+    public var signature: [UInt8]
+
+    /// Domain tag of the signed bytes: nothing else Hanse signs starts with it.
+    public static let domain = "HANSE-TX"
+    public static let version: UInt8 = 1
+
+    public init(chainID: String, contract: String, method: String, args: [UInt8], nonce: [UInt8], validUntil: ValidUntil,
+                algorithm: SignatureAlgorithm, signer: [UInt8], signature: [UInt8] = []) {
+        self.chainID = chainID
+        self.contract = contract
+        self.method = method
+        self.args = args
+        self.nonce = nonce
+        self.validUntil = validUntil
+        self.algorithm = algorithm
+        self.signer = signer
+        self.signature = signature
+    }
+
+    /// The bytes that are signed: domain tag, version, then the eight fields in order, each
+    /// length-prefixed (docs/signing.md).
+    public var signedBytes: [UInt8] {
+        var writer = ByteWriter(domain: Self.domain, version: Self.version)
+        writer.field(chainID)
+        writer.field(contract)
+        writer.field(method)
+        writer.field(args)
+        writer.field(nonce)
+        var until = ByteWriter()
+        switch validUntil {
+        case .height(let height):
+            until.u8(1)
+            until.u64(height)
+        case .unixMilliseconds(let milliseconds):
+            until.u8(2)
+            until.u64(milliseconds)
+        }
+        writer.field(until.bytes)
+        writer.field(signer)
+        writer.field(algorithm.rawValue)
+        return writer.bytes
+    }
+
+    /// SHA-256 of `signedBytes`.
+    public var id: [UInt8] { SHA256.hash(signedBytes) }
+
+    /// Checks sizes and names against `limits`; reports the first problem with its field.
+    public func validate(limits: Limits = Limits()) throws(TransactionError) {
+        for (name, value) in [("chain_id", chainID), ("contract", contract), ("method", method)] {
+            guard !value.isEmpty, value.utf8.count <= limits.txNameBytesMax else {
+                throw TransactionError("\(name) must be 1 to \(limits.txNameBytesMax) bytes, got \(value.utf8.count)", field: name)
+            }
+            guard value.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+                throw TransactionError("\(name) must be printable ASCII without spaces", field: name)
+            }
+        }
+        guard args.count <= limits.txArgsBytesMax else {
+            throw TransactionError("args has \(args.count) bytes, limit \(limits.txArgsBytesMax)", field: "args")
+        }
+        guard (limits.txNonceBytesMin...limits.txNonceBytesMax).contains(nonce.count) else {
+            throw TransactionError("nonce must be \(limits.txNonceBytesMin) to \(limits.txNonceBytesMax) bytes, got \(nonce.count)", field: "nonce")
+        }
+        guard signer.count == algorithm.publicKeyBytes else {
+            throw TransactionError("signer must be a \(algorithm.publicKeyBytes)-byte \(algorithm.rawValue) public key, got \(signer.count) bytes", field: "signer")
+        }
+        guard signature.count == algorithm.signatureBytes else {
+            throw TransactionError("signature must be \(algorithm.signatureBytes) bytes, got \(signature.count)", field: "signature")
+        }
+    }
+
+    /// Validates, then checks the signature with the signer's key (parsed keys come from `cache`).
+    public func verify(limits: Limits = Limits(), cache: PublicKeyCache) throws(TransactionError) {
+        try validate(limits: limits)
+        let key: PublicKey
+        do {
+            key = try cache.key(algorithm: algorithm, raw: signer)
+        } catch {
+            throw TransactionError("signer is not a valid \(algorithm.rawValue) public key", field: "signer")
+        }
+        guard key.isValidSignature(signature, for: signedBytes) else {
+            throw TransactionError("signature does not match the transaction and signer", field: "signature")
+        }
+    }
+
+    /// Signs with `key`, setting `algorithm`, `signer` and `signature`.
+    public mutating func sign(with key: PrivateKey) throws {
+        algorithm = key.algorithm
+        signer = key.publicKey.raw
+        signature = try key.sign(signedBytes)
+    }
+}
