@@ -1,14 +1,17 @@
 internal import ArgumentParser
 internal import Foundation
+internal import Crypto
 internal import HanseCore
 internal import Logging
 internal import PostgresStorage
+internal import Merkle
+internal import Storage
 
 /// `hanse bench …`: benchmarks that print figures. They are commands a person runs, not tests.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a benchmark and print its figures.",
-        subcommands: [DatabaseBench.self])
+        subcommands: [DatabaseBench.self, MerkleBench.self])
 }
 
 /// `hanse bench db`: rows/s of batched INSERT and COPY through our layer, next to psql's COPY of
@@ -122,6 +125,84 @@ struct DatabaseBench: ParsableCommand {
         return (0..<count).map { index in
             let payload = (0..<4).flatMap { _ in withUnsafeBytes(of: random.next()) { Array($0) } }
             return [.int(index), .text("acct-\(index % 1000)"), .int(Int64(index) * 7), .bytea(payload)]
+        }
+    }
+}
+
+/// `hanse bench merkle`: fills a chain's stored ledger tree, then times proofs read from it.
+struct MerkleBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merkle", abstract: "Ledger tree in PostgreSQL: append throughput, then inclusion and consistency proof latency.")
+
+    @Option(help: "Leaves (transaction ids) in the tree.") var leaves = 1_000_000
+    @Option(help: "Leaves appended per transaction.") var batch = 100_000
+    @Option(help: "Proofs of each kind to time.") var proofs = 1_000
+    @Flag(help: "Keep the schema chain_bench_merkle afterwards (reruns then skip the fill).") var keep = false
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard (1...1_000_000_000).contains(leaves) else { throw ValidationError("--leaves must be in 1...1000000000") }
+        guard (1...1_000_000).contains(batch) else { throw ValidationError("--batch must be in 1...1000000") }
+        guard (1...1_000_000).contains(proofs) else { throw ValidationError("--proofs must be in 1...1000000") }
+    }
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let logger = try logging.bootstrap(label: "hanse.bench", environment: environment)
+        let handle = try database.open(logger: logger, environment: environment)
+        defer { handle.close() }
+        let schema = "chain_bench_merkle"
+        let root = try MigrationCatalog.locateRoot(environment: environment)
+        _ = try PostgresMigrator(pool: handle.pool, logger: logger)
+            .migrate(schema: schema, migrations: MigrationCatalog.load(directory: root.appendingPathComponent("chain")))
+        defer {
+            if !keep { _ = try? handle.pool.withConnection { try $0.execute("DROP SCHEMA \(schema) CASCADE", name: "bench.drop") } }
+        }
+        let tree = try PostgresMerkleTree(schema: schema)
+        try handle.pool.withConnection { connection in
+            try connection.setStatementTimeout(nil)
+            var size = try tree.size(on: connection)
+            if size > UInt64(leaves) { throw ValidationError("schema \(schema) already holds \(size) leaves; drop it or pass --leaves >= \(size)") }
+            let fillStart = ContinuousClock.now
+            var lastReport = fillStart
+            while size < UInt64(leaves) {
+                let count = min(UInt64(batch), UInt64(leaves) - size)
+                let hashes = (size..<(size + count)).map { RFC6962.leafHash(SHA256.hash(utf8: "tx \($0)")) }
+                try connection.transaction { try tree.append(hashes, on: $0) }
+                size += count
+                if ContinuousClock.now - lastReport > .seconds(10) || size == UInt64(leaves) {
+                    lastReport = ContinuousClock.now
+                    let seconds = (lastReport - fillStart).secondsDouble
+                    print(String(format: "filled %d of %d leaves, %.0f leaves/s", size, leaves, Double(size) / max(seconds, 0.001)))
+                }
+            }
+            let nodeCount = try connection.query(sql: "SELECT count(*) FROM \(schema).merkle_nodes", name: "bench.nodes").first!.decode(Int.self, column: 0)
+            let tableBytes = try connection.query(sql: "SELECT pg_total_relation_size('\(schema).merkle_nodes')", name: "bench.bytes").first!.decode(Int.self, column: 0)
+            print("tree: \(size) leaves, \(nodeCount) stored nodes, \(tableBytes / 1_048_576) MiB with index")
+            let head = try tree.root(size: size, on: connection)
+            var random = SeededRandom(seed: 1)
+            var inclusion: [Double] = [], consistency: [Double] = [], verify: [Double] = []
+            for _ in 0..<proofs {
+                let index = UInt64.random(in: 0..<size, using: &random)
+                var start = ContinuousClock.now
+                let proof = try tree.inclusionProof(index: index, size: size, on: connection)
+                inclusion.append((ContinuousClock.now - start).secondsDouble * 1000)
+                start = ContinuousClock.now
+                try MerkleVerifier.verifyInclusion(index: index, size: size, leafHash: RFC6962.leafHash(SHA256.hash(utf8: "tx \(index)")),
+                                                   proof: proof, root: head)
+                verify.append((ContinuousClock.now - start).secondsDouble * 1000)
+                let older = UInt64.random(in: 1...size, using: &random)
+                start = ContinuousClock.now
+                _ = try tree.consistencyProof(size1: older, size2: size, on: connection)
+                consistency.append((ContinuousClock.now - start).secondsDouble * 1000)
+            }
+            for (label, samples) in [("inclusion proof", inclusion), ("consistency proof", consistency), ("client verification", verify)] {
+                let sorted = samples.sorted()
+                func at(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
+                print("\(label) over \(size) leaves: " + String(format: "p50 %.3f ms, p99 %.3f ms, max %.3f ms (%d samples)",
+                                                                       at(0.5), at(0.99), sorted.last!, sorted.count))
+            }
         }
     }
 }
