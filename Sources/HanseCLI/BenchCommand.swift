@@ -169,7 +169,7 @@ struct MerkleBench: ParsableCommand {
             while size < UInt64(leaves) {
                 let count = min(UInt64(batch), UInt64(leaves) - size)
                 let hashes = (size..<(size + count)).map { RFC6962.leafHash(SHA256.hash(utf8: "tx \($0)")) }
-                try connection.transaction { try tree.append(hashes, on: $0) }
+                _ = try connection.transaction { try tree.append(hashes, on: $0) }
                 size += count
                 if ContinuousClock.now - lastReport > .seconds(10) || size == UInt64(leaves) {
                     lastReport = ContinuousClock.now
