@@ -34,8 +34,7 @@ public struct RequestVector: Decodable, Sendable {
 
     /// The cases of `file` (`requests.jsonl` or `requests_host_injected.jsonl`).
     public static func load(_ file: String) throws -> [RequestVector] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/vectors/http/\(file)")
+        let url = Repository.shared.appendingPathComponent("vectors/http/\(file)")
         let text = try String(contentsOf: url, encoding: .utf8)
         return try text.split(separator: "\n").map { try JSONDecoder().decode(RequestVector.self, from: Data($0.utf8)) }
     }

@@ -9,11 +9,8 @@ import XCTest
 
 final class OperatorTokenTests: XCTestCase {
     func testGeneratedOnceThenExistingThenConfigured() throws {
-        let database = try TestCluster.shared.makeDatabase("token")
-        let pool = PostgresPool(configuration: PostgresPoolConfiguration(conninfo: database.conninfo))
-        defer { pool.close(); try? TestCluster.shared.dropDatabase(database.name) }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        _ = try PostgresMigrator(pool: pool).migrate(schema: "platform", migrations: MigrationCatalog.load(directory: root.appendingPathComponent("Migrations/platform")))
+        let (name, pool) = try TestCluster.shared.makeMigratedDatabase("token")
+        defer { pool.close(); try? TestCluster.shared.dropDatabase(name) }
         let store = PostgresSettingsStore(pool: pool)
 
         guard case .generated(let token) = try OperatorToken.ensure(store: store, configured: nil) else {

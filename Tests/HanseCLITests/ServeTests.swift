@@ -6,7 +6,7 @@ import HanseTesting
 import XCTest
 
 final class ServeTests: XCTestCase {
-    private static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    private static let repository = Repository.root
 
     private struct Running {
         let process: Process

@@ -11,12 +11,8 @@ import XCTest
 
 final class MerkleTreeStoreTests: XCTestCase {
     func testStoredTreeAnswersLikeTheReference() throws {
-        let database = try TestCluster.shared.makeDatabase("merkle")
-        let pool = PostgresPool(configuration: PostgresPoolConfiguration(conninfo: database.conninfo))
-        defer { pool.close(); try? TestCluster.shared.dropDatabase(database.name) }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let template = try MigrationCatalog.load(directory: root.appendingPathComponent("Migrations/chain"))
-        _ = try PostgresMigrator(pool: pool).migrate(schema: "chain_merkle1", migrations: template)
+        let (name, pool) = try TestCluster.shared.makeMigratedDatabase("merkle", platform: false, chainSchemas: ["chain_merkle1"])
+        defer { pool.close(); try? TestCluster.shared.dropDatabase(name) }
         let tree = try PostgresMerkleTree(schema: "chain_merkle1")
 
         var reference = ReferenceMerkleTree()

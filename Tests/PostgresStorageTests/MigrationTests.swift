@@ -122,8 +122,7 @@ final class MigrationTests: XCTestCase {
     }
 
     func testChainTemplateAppliesIntoSeparateSchemas() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let template = try MigrationCatalog.load(directory: root.appendingPathComponent("Migrations/chain"))
+        let template = try MigrationCatalog.load(directory: Repository.path("Migrations/chain"))
         XCTAssertFalse(template.isEmpty)
         let migrator = PostgresMigrator(pool: pool)
         for schema in ["chain_a1", "chain_b2"] {
@@ -137,8 +136,7 @@ final class MigrationTests: XCTestCase {
     }
 
     func testPlatformMigrationsApply() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let platform = try MigrationCatalog.load(directory: root.appendingPathComponent("Migrations/platform"))
+        let platform = try MigrationCatalog.load(directory: Repository.path("Migrations/platform"))
         let report = try PostgresMigrator(pool: pool).migrate(schema: "platform", migrations: platform)
         XCTAssertEqual(report.applied.count, platform.count)
         // A CHECK mirrors the API's tenant-name rule.
