@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "PostgresStorage",
             dependencies: [
-                "HanseCore", "Crypto", "Merkle", "Storage", "CLibPQ",
+                "HanseCore", "Crypto", "Merkle", "Ledger", "Storage", "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -100,7 +100,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "PostgresStorageTests",
-            dependencies: ["PostgresStorage", "Storage", "HanseTesting", "Merkle", "HanseCore"],
+            dependencies: ["PostgresStorage", "Storage", "HanseTesting", "Merkle", "Ledger", "Crypto", "HanseCore"],
             swiftSettings: strict),
         .testTarget(
             name: "HanseCLITests",

@@ -127,3 +127,52 @@ public struct TransactionEnvelope: Sendable, Equatable {
         signature = try key.sign(signedBytes)
     }
 }
+
+extension TransactionEnvelope {
+    /// Parses signed bytes back into an envelope (with `signature`), refusing anything that does
+    /// not re-encode to exactly the same bytes.
+    public init(signedBytes bytes: [UInt8], signature: [UInt8]) throws(TransactionError) {
+        var reader = ByteReader(bytes)
+        guard reader.take(Self.domain.utf8.count).map({ Array($0) == Array(Self.domain.utf8) }) == true,
+              reader.take(1)?.first == Self.version else { throw TransactionError("not Hanse transaction bytes (domain tag or version)") }
+        var fields: [[UInt8]] = []
+        for _ in 0..<8 {
+            guard let field = reader.field() else { throw TransactionError("truncated transaction bytes") }
+            fields.append(field)
+        }
+        guard reader.isAtEnd else { throw TransactionError("bytes after the last field") }
+        let until = fields[5]
+        guard until.count == 9, until[0] == 1 || until[0] == 2 else { throw TransactionError("malformed valid_until", field: "valid_until") }
+        let value = until[1...].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard let algorithm = SignatureAlgorithm(rawValue: String(decoding: fields[7], as: UTF8.self)) else {
+            throw TransactionError("unknown algorithm", field: "algorithm")
+        }
+        self.init(chainID: String(decoding: fields[0], as: UTF8.self), contract: String(decoding: fields[1], as: UTF8.self),
+                  method: String(decoding: fields[2], as: UTF8.self), args: fields[3], nonce: fields[4],
+                  validUntil: until[0] == 1 ? .height(value) : .unixMilliseconds(value), algorithm: algorithm,
+                  signer: fields[6], signature: signature)
+        guard signedBytes == bytes else { throw TransactionError("transaction bytes are not in canonical form") }
+    }
+}
+
+/// Reads the length-prefixed encodings written by `ByteWriter`.
+struct ByteReader {
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    var isAtEnd: Bool { offset == bytes.count }
+
+    mutating func take(_ count: Int) -> ArraySlice<UInt8>? {
+        guard count >= 0, bytes.count - offset >= count else { return nil }
+        defer { offset += count }
+        return bytes[offset..<offset + count]
+    }
+
+    mutating func field() -> [UInt8]? {
+        guard let length = take(4) else { return nil }
+        let count = length.reduce(0) { $0 << 8 | Int($1) }
+        return take(count).map(Array.init)
+    }
+}

@@ -63,3 +63,36 @@ final class BlockHeaderTests: XCTestCase {
         XCTAssertThrowsError(try certificate(Array(signatures.prefix(2)) + outsider).verify(header: header, validators: validators))
     }
 }
+
+final class BlockContentsTests: XCTestCase {
+    func testSignedBytesDecodeToTheSameEnvelopeAndRefuseGarbage() throws {
+        var envelope = TransactionEnvelope(chainID: "c", contract: "k", method: "m", args: Array("{}".utf8), nonce: SecureRandom().bytes(20),
+                                           validUntil: .unixMilliseconds(99), algorithm: .ed25519, signer: [])
+        try envelope.sign(with: try PrivateKey.generate(.sm2))
+        XCTAssertEqual(try TransactionEnvelope(signedBytes: envelope.signedBytes, signature: envelope.signature), envelope)
+        XCTAssertThrowsError(try TransactionEnvelope(signedBytes: Array(envelope.signedBytes.dropLast()), signature: []))
+        XCTAssertThrowsError(try TransactionEnvelope(signedBytes: envelope.signedBytes + [0], signature: []))
+        var wrongTag = envelope.signedBytes
+        wrongTag[0] ^= 1
+        XCTAssertThrowsError(try TransactionEnvelope(signedBytes: wrongTag, signature: []))
+    }
+
+    func testWriteSetRootCoversReceiptsWritesAndEvents() throws {
+        var envelope = TransactionEnvelope(chainID: "c", contract: "k", method: "m", args: [], nonce: Array(repeating: 7, count: 16),
+                                           validUntil: .height(1), algorithm: .ed25519, signer: [])
+        try envelope.sign(with: try PrivateKey.generate(.ed25519))
+        let base = ExecutedTransaction(envelope: envelope, receipt: Receipt(status: .committed, gasUsed: 5, result: [1]),
+                                       writes: [StateWrite(contract: "k", key: [1], value: [2])],
+                                       events: [ContractEvent(contract: "k", topic: "t", data: [3])])
+        var variants = [base]
+        var changed = base; changed.receipt.gasUsed = 6; variants.append(changed)
+        changed = base; changed.receipt.result = [2]; variants.append(changed)
+        changed = base; changed.receipt.status = .failed; variants.append(changed)
+        changed = base; changed.writes[0].value = nil; variants.append(changed)
+        changed = base; changed.writes[0].key = [9]; variants.append(changed)
+        changed = base; changed.events[0].topic = "u"; variants.append(changed)
+        changed = base; changed.events = []; variants.append(changed)
+        XCTAssertEqual(Set(variants.map { BlockRoots.writeSetRoot([$0]) }).count, variants.count)
+        XCTAssertEqual(BlockRoots.writeSetRoot([]), RFC6962.emptyRoot)
+    }
+}

@@ -1,0 +1,141 @@
+public import Ledger
+internal import Merkle
+internal import Crypto
+internal import Foundation
+
+/// Writes blocks into a chain's schema and reads them back. A block is written in one
+/// PostgreSQL transaction — block, transactions and receipts, state upserts, history, events and
+/// the ledger tree — after checking its roots against its contents, so a crash leaves the whole
+/// block or none of it.
+public struct PostgresChainStore: Sendable {
+    public let schema: String
+    private let tree: PostgresMerkleTree
+    private let table: @Sendable (String) -> String
+
+    public init(schema: String) throws {
+        self.tree = try PostgresMerkleTree(schema: schema)
+        self.schema = schema
+        self.table = { "\(quoteIdentifier(schema)).\($0)" }
+    }
+
+    /// The latest block: height, hash and ledger size; nil before genesis.
+    public func head(on connection: PostgresConnection) throws -> (height: UInt64, hash: [UInt8], ledgerSize: UInt64)? {
+        let result = try connection.query(PostgresStatement("chain.head.\(schema)",
+            "SELECT height, hash, ledger_size FROM \(table("blocks")) ORDER BY height DESC LIMIT 1"))
+        guard let row = result.first else { return nil }
+        return (UInt64(try row.decode(Int64.self, column: 0)), try row.decode([UInt8].self, column: 1), UInt64(try row.decode(Int64.self, column: 2)))
+    }
+
+    /// Checks and stores `block` atomically. Refuses a block that does not extend the head, whose
+    /// roots do not match its contents, or whose ledger root differs from the stored tree's.
+    public func commit(_ block: CommittedBlock, pool: PostgresPool) throws {
+        let header = block.header
+        guard header.txRoot == BlockRoots.txRoot(block.transactions) else { throw PostgresError(.query, "tx root does not match the block's transactions") }
+        guard header.writeSetRoot == BlockRoots.writeSetRoot(block.transactions) else {
+            throw PostgresError(.query, "write-set root does not match the block's receipts, writes and events")
+        }
+        try pool.transaction { connection in
+            let head = try self.head(on: connection)
+            let expectedHeight = head.map { $0.height + 1 } ?? 0
+            guard header.height == expectedHeight else { throw PostgresError(.query, "block height \(header.height), want \(expectedHeight)") }
+            guard header.previousHash == (head?.hash ?? [UInt8](repeating: 0, count: 32)) else {
+                throw PostgresError(.query, "block \(header.height) does not point to the previous block's hash")
+            }
+            let firstSeq = head?.ledgerSize ?? 0
+            guard header.ledgerSize == firstSeq + UInt64(block.transactions.count) else {
+                throw PostgresError(.query, "ledger size \(header.ledgerSize), want \(firstSeq + UInt64(block.transactions.count))")
+            }
+            try insertBlock(block, on: connection)
+            try insertTransactions(block, firstSeq: firstSeq, on: connection)
+            try applyWrites(block, firstSeq: firstSeq, on: connection)
+            let root = try tree.append(block.transactions.map { RFC6962.leafHash($0.envelope.id) }, on: connection)
+            guard root == header.ledgerRoot else { throw PostgresError(.query, "ledger root of block \(header.height) does not match the stored tree") }
+        }
+    }
+
+    /// The header and certificate of block `height`; throws if the stored hash no longer matches
+    /// the stored fields.
+    public func block(height: UInt64, on connection: PostgresConnection) throws -> (header: BlockHeader, certificate: CommitCertificate)? {
+        let result = try connection.query(PostgresStatement("chain.block.\(schema)", """
+            SELECT hash, previous_hash, tx_root, write_set_root, ledger_root, ledger_size, timestamp_ms, proposer,
+                   validator_set_hash, certificate::text, (SELECT chain_id::text FROM \(table("chain_info")))
+            FROM \(table("blocks")) WHERE height = $1
+            """), [.int(Int64(height))])
+        guard let row = result.first else { return nil }
+        let header = BlockHeader(
+            chainID: try row.decode(String?.self, column: 10) ?? "", height: height, previousHash: try row.decode(column: 1),
+            txRoot: try row.decode(column: 2), writeSetRoot: try row.decode(column: 3), ledgerRoot: try row.decode(column: 4),
+            ledgerSize: UInt64(try row.decode(Int64.self, column: 5)), timestamp: UInt64(try row.decode(Int64.self, column: 6)),
+            proposer: UInt32(try row.decode(Int.self, column: 7)), validatorSetHash: try row.decode(column: 8))
+        let storedHash: [UInt8] = try row.decode(column: 0)
+        guard header.hash == storedHash else {
+            throw PostgresError(.query, "block \(height) of \(schema): stored fields do not hash to the stored block hash")
+        }
+        let certificate = try JSONDecoder().decode(CommitCertificate.self, from: Data(try row.decode(String.self, column: 9).utf8))
+        return (header, certificate)
+    }
+
+    // MARK: - Private
+
+    private func insertBlock(_ block: CommittedBlock, on connection: PostgresConnection) throws {
+        let header = block.header
+        let certificate = String(decoding: try JSONEncoder().encode(block.certificate), as: UTF8.self)
+        try connection.query(PostgresStatement("chain.insert_block.\(schema)", """
+            INSERT INTO \(table("blocks")) (height, hash, previous_hash, tx_root, write_set_root, ledger_root, ledger_size,
+                timestamp_ms, proposer, validator_set_hash, certificate)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
+            """), [.int(Int64(header.height)), .bytea(header.hash), .bytea(header.previousHash), .bytea(header.txRoot),
+                   .bytea(header.writeSetRoot), .bytea(header.ledgerRoot), .int(Int64(header.ledgerSize)), .int(Int64(header.timestamp)),
+                   .int(Int64(header.proposer)), .bytea(header.validatorSetHash), .text(certificate)])
+    }
+
+    private func insertTransactions(_ block: CommittedBlock, firstSeq: UInt64, on connection: PostgresConnection) throws {
+        let rows: [[PostgresValue]] = block.transactions.enumerated().map { index, transaction in
+            let receipt = transaction.receipt
+            return [.int(Int64(firstSeq) + Int64(index)), .bytea(transaction.envelope.id), .int(Int64(block.header.height)), .int(index),
+                    .text(transaction.envelope.contract), .text(transaction.envelope.method), .bytea(transaction.envelope.signedBytes),
+                    .bytea(transaction.envelope.signature), .text(receipt.status.rawValue), .int(Int64(receipt.gasUsed)),
+                    .bytea(receipt.result), .text(receipt.error)]
+        }
+        try connection.copy(into: "\(schema).transactions",
+                            columns: ["seq", "tx_id", "height", "index_in_block", "contract", "method", "signed_bytes", "signature",
+                                      "status", "gas_used", "result", "error"], rows: rows)
+    }
+
+    private func applyWrites(_ block: CommittedBlock, firstSeq: UInt64, on connection: PostgresConnection) throws {
+        let upsert = PostgresStatement("chain.upsert_state.\(schema)", """
+            INSERT INTO \(table("state")) AS s (contract, key, value, version, updated_height) VALUES ($1, $2, $3, 1, $4)
+            ON CONFLICT (contract, key) DO UPDATE SET value = EXCLUDED.value, version = s.version + 1, updated_height = EXCLUDED.updated_height
+            RETURNING version
+            """)
+        let delete = PostgresStatement("chain.delete_state.\(schema)", """
+            WITH gone AS (DELETE FROM \(table("state")) WHERE contract = $1 AND key = $2 RETURNING version)
+            SELECT coalesce((SELECT version FROM gone), (SELECT max(version) FROM \(table("state_history")) WHERE contract = $1 AND key = $2), 0) + 1
+            """)
+        var history: [[PostgresValue]] = []
+        var events: [[PostgresValue]] = []
+        var eventSeq = try connection.query(PostgresStatement("chain.event_seq.\(schema)",
+            "SELECT coalesce(max(seq) + 1, 0) FROM \(table("events"))")).first!.decode(Int64.self, column: 0)
+        for (index, transaction) in block.transactions.enumerated() {
+            let seq = Int64(firstSeq) + Int64(index)
+            for (position, write) in transaction.writes.enumerated() {
+                let version: Int64
+                if let value = write.value {
+                    version = try connection.query(upsert, [.text(write.contract), .bytea(write.key), .bytea(value), .int(Int64(block.header.height))])
+                        .first!.decode(Int64.self, column: 0)
+                } else {
+                    version = try connection.query(delete, [.text(write.contract), .bytea(write.key)]).first!.decode(Int64.self, column: 0)
+                }
+                history.append([.text(write.contract), .bytea(write.key), .int(version), write.value.map { .bytea($0) } ?? .null,
+                                .int(seq), .int(Int64(block.header.height)), .int(position)])
+            }
+            for (position, event) in transaction.events.enumerated() {
+                events.append([.int(eventSeq), .int(Int64(block.header.height)), .int(index), .int(position),
+                               .text(event.contract), .text(event.topic), .bytea(event.data)])
+                eventSeq += 1
+            }
+        }
+        try connection.copy(into: "\(schema).state_history", columns: ["contract", "key", "version", "value", "tx_seq", "height", "write_index"], rows: history)
+        try connection.copy(into: "\(schema).events", columns: ["seq", "height", "tx_index", "event_index", "contract", "topic", "data"], rows: events)
+    }
+}
