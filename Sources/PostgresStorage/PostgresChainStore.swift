@@ -2,6 +2,7 @@ public import Ledger
 internal import Merkle
 internal import Crypto
 internal import Foundation
+internal import HanseCore
 
 /// Writes blocks into a chain's schema and reads them back. A block is written in one
 /// PostgreSQL transaction — block, transactions and receipts, state upserts, history, events and
@@ -103,15 +104,18 @@ public struct PostgresChainStore: Sendable {
     }
 
     private func applyWrites(_ block: CommittedBlock, firstSeq: UInt64, on connection: PostgresConnection) throws {
+        // Versions continue across deletes: the next version of a key is one more than its last
+        // write, whether that write is in state, in history, or earlier in this block.
+        let lastVersion = PostgresStatement("chain.last_version.\(schema)", """
+            SELECT coalesce((SELECT version FROM \(table("state")) WHERE contract = $1 AND key = $2),
+                            (SELECT max(version) FROM \(table("state_history")) WHERE contract = $1 AND key = $2), 0)
+            """)
         let upsert = PostgresStatement("chain.upsert_state.\(schema)", """
-            INSERT INTO \(table("state")) AS s (contract, key, value, version, updated_height) VALUES ($1, $2, $3, 1, $4)
-            ON CONFLICT (contract, key) DO UPDATE SET value = EXCLUDED.value, version = s.version + 1, updated_height = EXCLUDED.updated_height
-            RETURNING version
+            INSERT INTO \(table("state")) (contract, key, value, version, updated_height) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (contract, key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, updated_height = EXCLUDED.updated_height
             """)
-        let delete = PostgresStatement("chain.delete_state.\(schema)", """
-            WITH gone AS (DELETE FROM \(table("state")) WHERE contract = $1 AND key = $2 RETURNING version)
-            SELECT coalesce((SELECT version FROM gone), (SELECT max(version) FROM \(table("state_history")) WHERE contract = $1 AND key = $2), 0) + 1
-            """)
+        let delete = PostgresStatement("chain.delete_state.\(schema)", "DELETE FROM \(table("state")) WHERE contract = $1 AND key = $2")
+        var versions: [String: Int64] = [:]
         var history: [[PostgresValue]] = []
         var events: [[PostgresValue]] = []
         var eventSeq = try connection.query(PostgresStatement("chain.event_seq.\(schema)",
@@ -119,12 +123,14 @@ public struct PostgresChainStore: Sendable {
         for (index, transaction) in block.transactions.enumerated() {
             let seq = Int64(firstSeq) + Int64(index)
             for (position, write) in transaction.writes.enumerated() {
-                let version: Int64
+                let name = write.contract + "\u{0}" + Hex.encode(write.key)
+                let previous = try versions[name] ?? connection.query(lastVersion, [.text(write.contract), .bytea(write.key)]).first!.decode(Int64.self, column: 0)
+                let version = previous + 1
+                versions[name] = version
                 if let value = write.value {
-                    version = try connection.query(upsert, [.text(write.contract), .bytea(write.key), .bytea(value), .int(Int64(block.header.height))])
-                        .first!.decode(Int64.self, column: 0)
+                    try connection.query(upsert, [.text(write.contract), .bytea(write.key), .bytea(value), .int(version), .int(Int64(block.header.height))])
                 } else {
-                    version = try connection.query(delete, [.text(write.contract), .bytea(write.key)]).first!.decode(Int64.self, column: 0)
+                    try connection.query(delete, [.text(write.contract), .bytea(write.key)])
                 }
                 history.append([.text(write.contract), .bytea(write.key), .int(version), write.value.map { .bytea($0) } ?? .null,
                                 .int(seq), .int(Int64(block.header.height)), .int(position)])

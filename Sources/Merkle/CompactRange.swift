@@ -1,0 +1,27 @@
+/// The right border of a growing tree: the roots of its perfect subtrees, largest first. Gives
+/// the root after every append in O(log n) memory, for recomputing ledger roots while streaming
+/// millions of leaves (the audit).
+public struct CompactRange: Sendable {
+    private var peaks: [(level: Int, hash: MerkleHash)] = []
+    public private(set) var size: UInt64 = 0
+
+    public init() {}
+
+    /// Appends a leaf hash.
+    public mutating func append(_ leafHash: MerkleHash) {
+        var node = (level: 0, hash: leafHash)
+        while let last = peaks.last, last.level == node.level {
+            peaks.removeLast()
+            node = (last.level + 1, RFC6962.nodeHash(last.hash, node.hash))
+        }
+        peaks.append(node)
+        size += 1
+    }
+
+    /// MTH of the leaves so far.
+    public var root: MerkleHash {
+        guard var hash = peaks.last?.hash else { return RFC6962.emptyRoot }
+        for peak in peaks.dropLast().reversed() { hash = RFC6962.nodeHash(peak.hash, hash) }
+        return hash
+    }
+}
