@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "HanseCLI",
             dependencies: [
-                "HanseCore", "Crypto", "Merkle", "Storage", "PostgresStorage", "HTTP1", "HTTPServer", "API",
+                "HanseCore", "Crypto", "Merkle", "Ledger", "Storage", "PostgresStorage", "HTTP1", "HTTPServer", "API",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
