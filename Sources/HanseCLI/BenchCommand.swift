@@ -5,13 +5,14 @@ internal import HanseCore
 internal import Logging
 internal import PostgresStorage
 internal import Merkle
+internal import Ledger
 internal import Storage
 
 /// `hanse bench …`: benchmarks that print figures. They are commands a person runs, not tests.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a benchmark and print its figures.",
-        subcommands: [DatabaseBench.self, MerkleBench.self])
+        subcommands: [DatabaseBench.self, MerkleBench.self, CommitBench.self])
 }
 
 /// `hanse bench db`: rows/s of batched INSERT and COPY through our layer, next to psql's COPY of
@@ -204,5 +205,95 @@ struct MerkleBench: ParsableCommand {
                                                                        at(0.5), at(0.99), sorted.last!, sorted.count))
             }
         }
+    }
+}
+
+/// `hanse bench commit`: block-commit throughput next to a raw COPY of as many rows.
+struct CommitBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "commit", abstract: "Block commit throughput (txs/s) next to the raw COPY rate of the same number of rows.")
+
+    @Option(help: "Blocks to commit.") var blocks = 20
+    @Option(help: "Transactions per block.") var blockTxs = 1_000
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard (1...10_000).contains(blocks), (1...10_000).contains(blockTxs) else { throw ValidationError("--blocks and --block-txs must be in 1...10000") }
+    }
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let logger = try logging.bootstrap(label: "hanse.bench", environment: environment)
+        let handle = try database.open(logger: logger, environment: environment)
+        defer { handle.close() }
+        let schema = "chain_bench_commit", chainID = "00000000-0000-4000-8000-00000000c0de"
+        _ = try handle.pool.withConnection { try $0.execute("DROP SCHEMA IF EXISTS \(schema) CASCADE", name: "bench.drop") }
+        let root = try MigrationCatalog.locateRoot(environment: environment)
+        _ = try PostgresMigrator(pool: handle.pool, logger: logger)
+            .migrate(schema: schema, migrations: MigrationCatalog.load(directory: root.appendingPathComponent("chain")))
+        defer { _ = try? handle.pool.withConnection { try $0.execute("DROP SCHEMA IF EXISTS \(schema) CASCADE", name: "bench.drop") } }
+        _ = try handle.pool.withConnection { try $0.execute("INSERT INTO \(schema).chain_info (chain_id) VALUES ('\(chainID)')", name: "bench.info") }
+
+        print("bench commit: preparing \(blocks) blocks of \(blockTxs) signed transactions (1 write and 1 event each)")
+        let validators = try (0..<4).map { _ in try PrivateKey.generate(.ed25519) }
+        let set = ValidatorSet(keys: validators.map(\.publicKey))
+        let client = try PrivateKey.generate(.ed25519)
+        var ledger = CompactRange()
+        var previous = [UInt8](repeating: 0, count: 32)
+        var prepared: [CommittedBlock] = []
+        for height in 0..<UInt64(blocks) {
+            let transactions = try (0..<blockTxs).map { index -> ExecutedTransaction in
+                var envelope = TransactionEnvelope(chainID: chainID, contract: "token", method: "transfer",
+                                                   args: Array("{\"to\":\"acct-\(index % 1000)\",\"amount\":\(index)}".utf8),
+                                                   nonce: SecureRandom().bytes(16), validUntil: .height(height + 10), algorithm: .ed25519, signer: [])
+                try envelope.sign(with: client)
+                return ExecutedTransaction(envelope: envelope, receipt: Receipt(status: .committed, gasUsed: 120, result: Array("true".utf8)),
+                                           writes: [StateWrite(contract: "token", key: Array("acct-\(index % 1000)".utf8), value: Array("\(index)".utf8))],
+                                           events: [ContractEvent(contract: "token", topic: "transfer", data: Array("\(index)".utf8))])
+            }
+            transactions.forEach { ledger.append(RFC6962.leafHash($0.envelope.id)) }
+            let header = BlockHeader(chainID: chainID, height: height, previousHash: previous, txRoot: BlockRoots.txRoot(transactions),
+                                     writeSetRoot: BlockRoots.writeSetRoot(transactions), ledgerRoot: ledger.root, ledgerSize: ledger.size,
+                                     timestamp: 1_795_219_200_000 + height, proposer: 0, validatorSetHash: set.hash)
+            let vote = CommitCertificate.voteBytes(chainID: chainID, height: height, round: 0, blockHash: header.hash)
+            let signatures = try validators.prefix(3).enumerated().map { CommitCertificate.Signature(validator: UInt32($0.offset), signature: try $0.element.sign(vote)) }
+            prepared.append(CommittedBlock(header: header, certificate: CommitCertificate(chainID: chainID, height: height, round: 0,
+                                                                                         blockHash: header.hash, signatures: signatures),
+                                           transactions: transactions))
+            previous = header.hash
+        }
+
+        let store = try PostgresChainStore(schema: schema)
+        var perBlock: [Double] = []
+        let start = ContinuousClock.now
+        for block in prepared {
+            let blockStart = ContinuousClock.now
+            try store.commit(block, pool: handle.pool)
+            perBlock.append((ContinuousClock.now - blockStart).secondsDouble)
+        }
+        let commitSeconds = (ContinuousClock.now - start).secondsDouble
+        let total = blocks * blockTxs
+        let sorted = perBlock.sorted()
+        print(String(format: "block commit:  %d txs in %.3f s = %.0f txs/s (per block of %d: median %.1f ms, max %.1f ms)",
+                     total, commitSeconds, Double(total) / commitSeconds, blockTxs, sorted[sorted.count / 2] * 1000, sorted.last! * 1000))
+
+        // The same number of transaction rows through a plain COPY, in the same run.
+        let rows: [[PostgresValue]] = prepared.flatMap(\.transactions).enumerated().map { index, transaction in
+            [.int(index), .bytea(transaction.envelope.id), .bytea(transaction.envelope.signedBytes), .bytea(transaction.envelope.signature)]
+        }
+        let copySeconds: Double = try handle.pool.withConnection { connection in
+            try connection.execute("CREATE TEMP TABLE bench_copy (seq bigint PRIMARY KEY, tx_id bytea, signed_bytes bytea, signature bytea)", name: "bench.temp")
+            let copyStart = ContinuousClock.now
+            _ = try connection.transaction { try $0.copy(into: "bench_copy", columns: ["seq", "tx_id", "signed_bytes", "signature"], rows: rows) }
+            return (ContinuousClock.now - copyStart).secondsDouble
+        }
+        print(String(format: "raw COPY:      %d transaction rows in %.3f s = %.0f rows/s", total, copySeconds, Double(total) / copySeconds))
+        let audit: Double = try handle.pool.withConnection { connection in
+            let auditStart = ContinuousClock.now
+            if let finding = try ChainAuditor(schema: schema).audit(validators: set, on: connection) { throw ValidationError("audit failed: \(finding)") }
+            return (ContinuousClock.now - auditStart).secondsDouble
+        }
+        print(String(format: "audit:         %d blocks, %d txs in %.3f s = %.0f txs/s", blocks, total, audit, Double(total) / audit))
     }
 }

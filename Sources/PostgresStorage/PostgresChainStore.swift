@@ -104,34 +104,41 @@ public struct PostgresChainStore: Sendable {
     }
 
     private func applyWrites(_ block: CommittedBlock, firstSeq: UInt64, on connection: PostgresConnection) throws {
-        // Versions continue across deletes: the next version of a key is one more than its last
-        // write, whether that write is in state, in history, or earlier in this block.
-        let lastVersion = PostgresStatement("chain.last_version.\(schema)", """
-            SELECT coalesce((SELECT version FROM \(table("state")) WHERE contract = $1 AND key = $2),
-                            (SELECT max(version) FROM \(table("state_history")) WHERE contract = $1 AND key = $2), 0)
-            """)
-        let upsert = PostgresStatement("chain.upsert_state.\(schema)", """
-            INSERT INTO \(table("state")) (contract, key, value, version, updated_height) VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (contract, key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, updated_height = EXCLUDED.updated_height
-            """)
-        let delete = PostgresStatement("chain.delete_state.\(schema)", "DELETE FROM \(table("state")) WHERE contract = $1 AND key = $2")
-        var versions: [String: Int64] = [:]
+        // Versions continue across deletes: a key's next version is one more than its last write,
+        // in state, in history, or earlier in this block. One query reads them for every key the
+        // block touches; one statement upserts and one deletes the keys' final values.
+        struct Key: Hashable { let contract: String; let key: [UInt8] }
+        var touched: [Key] = []
+        var seen = Set<Key>()
+        for transaction in block.transactions {
+            for write in transaction.writes where seen.insert(Key(contract: write.contract, key: write.key)).inserted {
+                touched.append(Key(contract: write.contract, key: write.key))
+            }
+        }
+        var versions: [Key: Int64] = [:]
+        if !touched.isEmpty {
+            let lastVersions = PostgresStatement("chain.last_versions.\(schema)", """
+                SELECT k.contract, k.key, coalesce(s.version,
+                       (SELECT max(h.version) FROM \(table("state_history")) h WHERE h.contract = k.contract AND h.key = k.key), 0)
+                FROM unnest($1::text[], $2::bytea[]) AS k(contract, key)
+                LEFT JOIN \(table("state")) s ON s.contract = k.contract AND s.key = k.key
+                """)
+            for row in try connection.query(lastVersions, [.text(arrayLiteral(touched.map(\.contract))), .text(byteaArrayLiteral(touched.map(\.key)))]).rows {
+                versions[Key(contract: try row.decode(column: 0), key: try row.decode(column: 1))] = try row.decode(Int64.self, column: 2)
+            }
+        }
         var history: [[PostgresValue]] = []
         var events: [[PostgresValue]] = []
+        var final: [Key: (value: [UInt8]?, version: Int64)] = [:]
         var eventSeq = try connection.query(PostgresStatement("chain.event_seq.\(schema)",
             "SELECT coalesce(max(seq) + 1, 0) FROM \(table("events"))")).first!.decode(Int64.self, column: 0)
         for (index, transaction) in block.transactions.enumerated() {
             let seq = Int64(firstSeq) + Int64(index)
             for (position, write) in transaction.writes.enumerated() {
-                let name = write.contract + "\u{0}" + Hex.encode(write.key)
-                let previous = try versions[name] ?? connection.query(lastVersion, [.text(write.contract), .bytea(write.key)]).first!.decode(Int64.self, column: 0)
-                let version = previous + 1
-                versions[name] = version
-                if let value = write.value {
-                    try connection.query(upsert, [.text(write.contract), .bytea(write.key), .bytea(value), .int(version), .int(Int64(block.header.height))])
-                } else {
-                    try connection.query(delete, [.text(write.contract), .bytea(write.key)])
-                }
+                let key = Key(contract: write.contract, key: write.key)
+                let version = (versions[key] ?? 0) + 1
+                versions[key] = version
+                final[key] = (write.value, version)
                 history.append([.text(write.contract), .bytea(write.key), .int(version), write.value.map { .bytea($0) } ?? .null,
                                 .int(seq), .int(Int64(block.header.height)), .int(position)])
             }
@@ -141,7 +148,35 @@ public struct PostgresChainStore: Sendable {
                 eventSeq += 1
             }
         }
+        let upserts = touched.filter { final[$0]?.value != nil }
+        if !upserts.isEmpty {
+            try connection.query(PostgresStatement("chain.upsert_states.\(schema)", """
+                INSERT INTO \(table("state")) (contract, key, value, version, updated_height)
+                SELECT contract, key, value, version, $5 FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::bigint[]) AS w(contract, key, value, version)
+                ON CONFLICT (contract, key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, updated_height = EXCLUDED.updated_height
+                """), [.text(arrayLiteral(upserts.map(\.contract))), .text(byteaArrayLiteral(upserts.map(\.key))),
+                       .text(byteaArrayLiteral(upserts.map { final[$0]!.value! })), .text("{" + upserts.map { String(final[$0]!.version) }.joined(separator: ",") + "}"),
+                       .int(Int64(block.header.height))])
+        }
+        let deletes = touched.filter { final[$0]?.value == nil }
+        if !deletes.isEmpty {
+            try connection.query(PostgresStatement("chain.delete_states.\(schema)", """
+                DELETE FROM \(table("state")) s USING unnest($1::text[], $2::bytea[]) AS d(contract, key)
+                WHERE s.contract = d.contract AND s.key = d.key
+                """), [.text(arrayLiteral(deletes.map(\.contract))), .text(byteaArrayLiteral(deletes.map(\.key)))])
+        }
         try connection.copy(into: "\(schema).state_history", columns: ["contract", "key", "version", "value", "tx_seq", "height", "write_index"], rows: history)
         try connection.copy(into: "\(schema).events", columns: ["seq", "height", "tx_index", "event_index", "contract", "topic", "data"], rows: events)
     }
+}
+
+/// A PostgreSQL array literal of text values, each quoted and escaped.
+func arrayLiteral(_ values: [String]) -> String {
+    "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        .joined(separator: ",") + "}"
+}
+
+/// A PostgreSQL array literal of bytea values in hex form.
+func byteaArrayLiteral(_ values: [[UInt8]]) -> String {
+    "{" + values.map { "\"\\\\x" + Hex.encode($0) + "\"" }.joined(separator: ",") + "}"
 }
