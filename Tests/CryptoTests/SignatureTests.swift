@@ -43,6 +43,19 @@ final class SignatureTests: XCTestCase {
         XCTAssertFalse(publicKey.isValidSignature(flipped, for: Array("sample".utf8)))
     }
 
+    /// GB/T 32918.2-2016 Annex A: the example key, message "message digest", default user id,
+    /// and the signature (r, s) produced with the standard's k.
+    func testSM2StandardExample() throws {
+        let key = try PrivateKey(algorithm: .sm2, secret: hex("3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8"))
+        XCTAssertEqual(Hex.encode(key.publicKey.raw), "04"
+            + "09f9df311e5421a150dd7d161e4bc5c672179fad1833fc076bb08ff356f35020"
+            + "ccea490ce26775a52dc6ea718cc1aa600aed05fbf35e084a6632f6072da9ad13")
+        let signature = hex("f5a03b0648d2c4630eeac513e1bb81a15944da3827d5b74143ac7eaceee720b3"
+            + "b1b6aa29df212fd8763182bc0d421ca1bb9038fd1f7f42d4840b69c485bbc1aa")
+        XCTAssertTrue(key.publicKey.isValidSignature(signature, for: Array("message digest".utf8)))
+        XCTAssertFalse(key.publicKey.isValidSignature(signature, for: Array("message digesT".utf8)))
+    }
+
     func testSM3StandardExample() {
         XCTAssertEqual(Hex.encode(SM3.hash(Array("abc".utf8))), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0")
         XCTAssertEqual(Hex.encode(SM3.hash(Array(String(repeating: "abcd", count: 16).utf8))),
