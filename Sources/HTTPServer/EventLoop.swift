@@ -95,6 +95,7 @@ final class EventLoop: @unchecked Sendable {
             }
             runTasks()
             let now = server.clock.now
+            resumeAcceptingIfDue(now: now)
             if now - lastTick >= .milliseconds(200) {
                 lastTick = now
                 for connection in Array(connections.values) { perform(connection.machine.tick(now: now), on: connection) }
@@ -120,7 +121,12 @@ final class EventLoop: @unchecked Sendable {
         // A few per wake-up, so that connections arriving together spread over the loops.
         for _ in 0..<8 {
             let fd = hanse_accept_nonblocking(listenFD)
-            if fd < 0 { return }  // EAGAIN, or a transient error such as EMFILE: try again later
+            if fd < 0 {
+                // Out of descriptors: the listening socket stays readable, so stop watching it for
+                // a moment instead of spinning; the tick resumes accepting.
+                if errno == EMFILE || errno == ENFILE { pauseAccepting() }
+                return
+            }
             guard server.reserveConnectionSlot() else {
                 refuseOverload(fd)
                 continue
@@ -256,10 +262,26 @@ final class EventLoop: @unchecked Sendable {
         return dateCache.text
     }
 
+    /// When accepting resumes after running out of descriptors.
+    private var acceptPausedUntil: Duration?
+
+    private func pauseAccepting() {
+        guard listenFD >= 0, acceptPausedUntil == nil else { return }
+        hanse_epoll_ctl(epoll, EPOLL_CTL_DEL, listenFD, 0)
+        acceptPausedUntil = server.clock.now + .milliseconds(100)
+    }
+
+    private func resumeAcceptingIfDue(now: Duration) {
+        guard let until = acceptPausedUntil, now >= until else { return }
+        acceptPausedUntil = nil
+        if listenFD >= 0 { register(listenFD, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue) }
+    }
+
     /// Stops watching the shared listening socket (the server closes it once every loop stopped).
     func stopListening() {
         guard listenFD >= 0 else { return }
-        hanse_epoll_ctl(epoll, EPOLL_CTL_DEL, listenFD, 0)
+        if acceptPausedUntil == nil { hanse_epoll_ctl(epoll, EPOLL_CTL_DEL, listenFD, 0) }
+        acceptPausedUntil = nil
         listenFD = -1
     }
 

@@ -88,6 +88,33 @@ final class ServerBehaviourTests: XCTestCase {
         XCTAssertNil(try? TestClient(port: server.port), "no longer accepting")
     }
 
+    func testRunningOutOfDescriptorsPausesAcceptingWithoutSpinning() throws {
+        let server = try HTTPServer(address: "127.0.0.1", port: 0, handler: EchoHandler(), loopCount: 1)
+        defer { server.shutdown(grace: .seconds(1)) }
+        var original = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &original)
+        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
+        var tight = original
+        tight.rlim_cur = rlim_t(open + 6)
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &tight)
+        var clients: [TestClient] = []
+        while let client = try? TestClient(port: server.port) { clients.append(client) }  // until this process has no descriptor left
+        func cpuSeconds() -> Double {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+        let before = cpuSeconds()
+        usleep(600_000)
+        let spent = cpuSeconds() - before
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &original)
+        XCTAssertLessThan(spent, 0.3, "the event loop must not spin on a listening socket it cannot accept from")
+        clients.removeAll()
+        let fresh = try TestClient(port: server.port)
+        _ = fresh.send("GET /after HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(fresh.readResponse()?.status, 200, "accepting resumes once descriptors are free")
+    }
+
     func testHalfClosedClientStillGetsItsAnswer() throws {
         let handler = EchoHandler(delay: .milliseconds(300))
         let server = try HTTPServer(address: "127.0.0.1", port: 0, handler: handler, loopCount: 1)
