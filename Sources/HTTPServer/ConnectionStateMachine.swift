@@ -236,18 +236,23 @@ public struct ConnectionStateMachine: Sendable {
     }
 
     private mutating func refuse(_ status: Int, _ detail: String) -> [Action] {
-        var response = errorResponse(status, detail)
-        response.headers.set("Connection", "close")
+        phase = .closing
+        return [.write(Self.encodeFinal(errorResponse(status, detail))), .close]
+    }
+
+    /// The bytes of a last response before closing, for refusals the server makes itself: the
+    /// body in memory (a stream is not sent), `Content-Length`, `Connection: close`, `Server`.
+    public static func encodeFinal(_ response: HTTPResponse) -> [UInt8] {
         var headers = response.headers
+        var body: [UInt8] = []
+        if case .bytes(let bytes) = response.body { body = bytes }
         headers.set("Server", "Hanse/\(HanseVersion.current)")
-        var output: [UInt8] = []
-        let body: [UInt8]
-        if case .bytes(let bytes) = response.body { body = bytes } else { body = [] }
         headers.set("Content-Length", String(body.count))
+        headers.set("Connection", "close")
+        var output: [UInt8] = []
         HTTPResponseEncoder.appendHead(status: response.status, headers: headers, to: &output)
         output.append(contentsOf: body)
-        phase = .closing
-        return [.write(output), .close]
+        return output
     }
 
     private mutating func close(_ action: Action) -> [Action] {

@@ -147,16 +147,9 @@ final class EventLoop: @unchecked Sendable {
 
     /// Over the connection cap: a best-effort 503 and close, without reading the request.
     private func refuseOverload(_ fd: Int32) {
-        let response = server.handler.errorResponse(status: 503, detail: "too many connections; retry later")
-        var headers = response.headers
-        var body: [UInt8] = []
-        if case .bytes(let bytes) = response.body { body = bytes }
-        headers.set("Content-Length", String(body.count))
-        headers.set("Connection", "close")
-        headers.set("Retry-After", "1")
-        var output: [UInt8] = []
-        HTTPResponseEncoder.appendHead(status: 503, headers: headers, to: &output)
-        output += body
+        var response = server.handler.errorResponse(status: 503, detail: "too many connections; retry later")
+        response.headers.set("Retry-After", "1")
+        let output = ConnectionStateMachine.encodeFinal(response)
         server.refusedConnections.add(1, ordering: .relaxed)
         _ = send(fd, output, output.count, Int32(MSG_NOSIGNAL))
         shutdown(fd, Int32(SHUT_WR))

@@ -16,24 +16,22 @@ struct AuditCommand: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let logger = try logging.bootstrap(label: "hanse.audit", environment: environment)
-        let handle = try database.open(logger: logger, environment: environment)
-        defer { handle.close() }
-        let auditor = try ChainAuditor(schema: schema)
-        let finding = try handle.pool.withConnection { connection -> AuditFinding? in
-            try connection.setStatementTimeout(nil)
-            let validators = try Self.validators(schema: schema, on: connection)
-            let started = ContinuousClock.now
-            return try auditor.audit(validators: validators, on: connection) { blocks in
-                print("audited \(blocks) blocks (\(Int((ContinuousClock.now - started).secondsDouble)) s)")
+        try database.withDatabase(logging: logging, label: "hanse.audit") { handle in
+            let auditor = try ChainAuditor(schema: schema)
+            let finding = try handle.pool.withConnection { connection -> AuditFinding? in
+                try connection.setStatementTimeout(nil)
+                let validators = try Self.validators(schema: schema, on: connection)
+                let started = ContinuousClock.now
+                return try auditor.audit(validators: validators, on: connection) { blocks in
+                    print("audited \(blocks) blocks (\(Int((ContinuousClock.now - started).secondsDouble)) s)")
+                }
             }
+            if let finding {
+                print("MISMATCH \(finding)")
+                throw ExitCode(1)
+            }
+            print("chain \(schema) is intact")
         }
-        if let finding {
-            print("MISMATCH \(finding)")
-            throw ExitCode(1)
-        }
-        print("chain \(schema) is intact")
     }
 
     /// The chain's validator set from the platform catalogue.

@@ -32,43 +32,42 @@ struct DatabaseBench: ParsableCommand {
     }
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let logger = try logging.bootstrap(label: "hanse.bench", environment: environment)
-        let handle = try database.open(logger: logger, environment: environment)
-        defer { handle.close() }
-        let data = Self.makeRows(rows)
-        let columns = ["id", "account", "amount", "payload"]
-        _ = try handle.pool.withConnection { connection in
-            try connection.execute("""
-                DROP SCHEMA IF EXISTS hanse_bench CASCADE; CREATE SCHEMA hanse_bench;
-                CREATE TABLE hanse_bench.insert_rows (id bigint PRIMARY KEY, account text NOT NULL, amount bigint NOT NULL, payload bytea NOT NULL);
-                CREATE TABLE hanse_bench.copy_rows (LIKE hanse_bench.insert_rows INCLUDING ALL);
-                CREATE TABLE hanse_bench.psql_rows (LIKE hanse_bench.insert_rows INCLUDING ALL);
-                """, name: "bench.setup")
-        }
-        defer { _ = try? handle.pool.withConnection { _ = try $0.execute("DROP SCHEMA IF EXISTS hanse_bench CASCADE", name: "bench.teardown") } }
-
-        print("bench db: \(rows) rows of (bigint, text, bigint, 32-byte bytea) per method, INSERT batches of \(batch)")
-        let insertSeconds = try measure {
-            try handle.pool.transaction { connection in try insertBatched(data, connection: connection) }
-        }
-        report("batched INSERT (Hanse)", insertSeconds)
-        let copySeconds = try measure {
-            try handle.pool.transaction { connection in
-                _ = try connection.copy(into: "hanse_bench.copy_rows", columns: columns, rows: data)
+        try database.withDatabase(logging: logging, label: "hanse.bench") { handle in
+            let environment = handle.environment
+            let data = Self.makeRows(rows)
+            let columns = ["id", "account", "amount", "payload"]
+            _ = try handle.pool.withConnection { connection in
+                try connection.execute("""
+                    DROP SCHEMA IF EXISTS hanse_bench CASCADE; CREATE SCHEMA hanse_bench;
+                    CREATE TABLE hanse_bench.insert_rows (id bigint PRIMARY KEY, account text NOT NULL, amount bigint NOT NULL, payload bytea NOT NULL);
+                    CREATE TABLE hanse_bench.copy_rows (LIKE hanse_bench.insert_rows INCLUDING ALL);
+                    CREATE TABLE hanse_bench.psql_rows (LIKE hanse_bench.insert_rows INCLUDING ALL);
+                    """, name: "bench.setup")
             }
-        }
-        report("COPY (Hanse)", copySeconds)
-        let psqlSeconds = try psqlCopy(data, conninfo: handle.pool.configuration.conninfo, environment: environment)
-        report("COPY (psql \\copy)", psqlSeconds)
+            defer { _ = try? handle.pool.withConnection { _ = try $0.execute("DROP SCHEMA IF EXISTS hanse_bench CASCADE", name: "bench.teardown") } }
 
-        try handle.pool.withConnection { connection in
-            for table in ["insert_rows", "copy_rows", "psql_rows"] {
-                let count = try connection.query(sql: "SELECT count(*) FROM hanse_bench.\(table)", name: "bench.count").first!.decode(Int.self, column: 0)
-                guard count == rows else { throw ValidationError("\(table) holds \(count) rows, want \(rows)") }
+            print("bench db: \(rows) rows of (bigint, text, bigint, 32-byte bytea) per method, INSERT batches of \(batch)")
+            let insertSeconds = try measure {
+                try handle.pool.transaction { connection in try insertBatched(data, connection: connection) }
             }
+            report("batched INSERT (Hanse)", insertSeconds)
+            let copySeconds = try measure {
+                try handle.pool.transaction { connection in
+                    _ = try connection.copy(into: "hanse_bench.copy_rows", columns: columns, rows: data)
+                }
+            }
+            report("COPY (Hanse)", copySeconds)
+            let psqlSeconds = try psqlCopy(data, conninfo: handle.pool.configuration.conninfo, environment: environment)
+            report("COPY (psql \\copy)", psqlSeconds)
+
+            try handle.pool.withConnection { connection in
+                for table in ["insert_rows", "copy_rows", "psql_rows"] {
+                    let count = try connection.query(sql: "SELECT count(*) FROM hanse_bench.\(table)", name: "bench.count").first!.decode(Int.self, column: 0)
+                    guard count == rows else { throw ValidationError("\(table) holds \(count) rows, want \(rows)") }
+                }
+            }
+            print("all three tables hold \(rows) rows")
         }
-        print("all three tables hold \(rows) rows")
     }
 
     private func report(_ label: String, _ seconds: Double) {
@@ -149,60 +148,59 @@ struct MerkleBench: ParsableCommand {
     }
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let logger = try logging.bootstrap(label: "hanse.bench", environment: environment)
-        let handle = try database.open(logger: logger, environment: environment)
-        defer { handle.close() }
-        let schema = "chain_bench_merkle"
-        let root = try MigrationCatalog.locateRoot(environment: environment)
-        _ = try PostgresMigrator(pool: handle.pool, logger: logger)
-            .migrate(schema: schema, migrations: MigrationCatalog.load(directory: root.appendingPathComponent("chain")))
-        defer {
-            if !keep { _ = try? handle.pool.withConnection { try $0.execute("DROP SCHEMA \(schema) CASCADE", name: "bench.drop") } }
-        }
-        let tree = try PostgresMerkleTree(schema: schema)
-        try handle.pool.withConnection { connection in
-            try connection.setStatementTimeout(nil)
-            var size = try tree.size(on: connection)
-            if size > UInt64(leaves) { throw ValidationError("schema \(schema) already holds \(size) leaves; drop it or pass --leaves >= \(size)") }
-            let fillStart = ContinuousClock.now
-            var lastReport = fillStart
-            while size < UInt64(leaves) {
-                let count = min(UInt64(batch), UInt64(leaves) - size)
-                let hashes = (size..<(size + count)).map { RFC6962.leafHash(SHA256.hash(utf8: "tx \($0)")) }
-                _ = try connection.transaction { try tree.append(hashes, on: $0) }
-                size += count
-                if ContinuousClock.now - lastReport > .seconds(10) || size == UInt64(leaves) {
-                    lastReport = ContinuousClock.now
-                    let seconds = (lastReport - fillStart).secondsDouble
-                    print(String(format: "filled %d of %d leaves, %.0f leaves/s", size, leaves, Double(size) / max(seconds, 0.001)))
+        try database.withDatabase(logging: logging, label: "hanse.bench") { handle in
+            let environment = handle.environment, logger = handle.logger
+            let schema = "chain_bench_merkle"
+            let root = try MigrationCatalog.locateRoot(environment: environment)
+            _ = try PostgresMigrator(pool: handle.pool, logger: logger)
+                .migrate(schema: schema, migrations: MigrationCatalog.load(directory: root.appendingPathComponent("chain")))
+            defer {
+                if !keep { _ = try? handle.pool.withConnection { try $0.execute("DROP SCHEMA \(schema) CASCADE", name: "bench.drop") } }
+            }
+            let tree = try PostgresMerkleTree(schema: schema)
+            try handle.pool.withConnection { connection in
+                try connection.setStatementTimeout(nil)
+                var size = try tree.size(on: connection)
+                if size > UInt64(leaves) { throw ValidationError("schema \(schema) already holds \(size) leaves; drop it or pass --leaves >= \(size)") }
+                let fillStart = ContinuousClock.now
+                var lastReport = fillStart
+                while size < UInt64(leaves) {
+                    let count = min(UInt64(batch), UInt64(leaves) - size)
+                    let hashes = (size..<(size + count)).map { RFC6962.leafHash(SHA256.hash(utf8: "tx \($0)")) }
+                    _ = try connection.transaction { try tree.append(hashes, on: $0) }
+                    size += count
+                    if ContinuousClock.now - lastReport > .seconds(10) || size == UInt64(leaves) {
+                        lastReport = ContinuousClock.now
+                        let seconds = (lastReport - fillStart).secondsDouble
+                        print(String(format: "filled %d of %d leaves, %.0f leaves/s", size, leaves, Double(size) / max(seconds, 0.001)))
+                    }
                 }
-            }
-            let nodeCount = try connection.query(sql: "SELECT count(*) FROM \(schema).merkle_nodes", name: "bench.nodes").first!.decode(Int.self, column: 0)
-            let tableBytes = try connection.query(sql: "SELECT pg_total_relation_size('\(schema).merkle_nodes')", name: "bench.bytes").first!.decode(Int.self, column: 0)
-            print("tree: \(size) leaves, \(nodeCount) stored nodes, \(tableBytes / 1_048_576) MiB with index")
-            let head = try tree.root(size: size, on: connection)
-            var random = SeededRandom(seed: 1)
-            var inclusion: [Double] = [], consistency: [Double] = [], verify: [Double] = []
-            for _ in 0..<proofs {
-                let index = UInt64.random(in: 0..<size, using: &random)
-                var start = ContinuousClock.now
-                let proof = try tree.inclusionProof(index: index, size: size, on: connection)
-                inclusion.append((ContinuousClock.now - start).secondsDouble * 1000)
-                start = ContinuousClock.now
-                try MerkleVerifier.verifyInclusion(index: index, size: size, leafHash: RFC6962.leafHash(SHA256.hash(utf8: "tx \(index)")),
-                                                   proof: proof, root: head)
-                verify.append((ContinuousClock.now - start).secondsDouble * 1000)
-                let older = UInt64.random(in: 1...size, using: &random)
-                start = ContinuousClock.now
-                _ = try tree.consistencyProof(size1: older, size2: size, on: connection)
-                consistency.append((ContinuousClock.now - start).secondsDouble * 1000)
-            }
-            for (label, samples) in [("inclusion proof", inclusion), ("consistency proof", consistency), ("client verification", verify)] {
-                let sorted = samples.sorted()
-                func at(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
-                print("\(label) over \(size) leaves: " + String(format: "p50 %.3f ms, p99 %.3f ms, max %.3f ms (%d samples)",
-                                                                       at(0.5), at(0.99), sorted.last!, sorted.count))
+                let nodeCount = try connection.query(sql: "SELECT count(*) FROM \(schema).merkle_nodes", name: "bench.nodes").first!.decode(Int.self, column: 0)
+                let tableBytes = try connection.query(sql: "SELECT pg_total_relation_size('\(schema).merkle_nodes')", name: "bench.bytes").first!.decode(Int.self, column: 0)
+                print("tree: \(size) leaves, \(nodeCount) stored nodes, \(tableBytes / 1_048_576) MiB with index")
+                let head = try tree.root(size: size, on: connection)
+                var random = SeededRandom(seed: 1)
+                var inclusion: [Double] = [], consistency: [Double] = [], verify: [Double] = []
+                for _ in 0..<proofs {
+                    let index = UInt64.random(in: 0..<size, using: &random)
+                    var start = ContinuousClock.now
+                    let proof = try tree.inclusionProof(index: index, size: size, on: connection)
+                    inclusion.append((ContinuousClock.now - start).secondsDouble * 1000)
+                    start = ContinuousClock.now
+                    try MerkleVerifier.verifyInclusion(index: index, size: size, leafHash: RFC6962.leafHash(SHA256.hash(utf8: "tx \(index)")),
+                                                       proof: proof, root: head)
+                    verify.append((ContinuousClock.now - start).secondsDouble * 1000)
+                    let older = UInt64.random(in: 1...size, using: &random)
+                    start = ContinuousClock.now
+                    _ = try tree.consistencyProof(size1: older, size2: size, on: connection)
+                    consistency.append((ContinuousClock.now - start).secondsDouble * 1000)
+                }
+                for (label, samples) in [("inclusion proof", inclusion), ("consistency proof", consistency), ("client verification", verify)] {
+                    let sorted = samples.sorted()
+                    func at(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
+                    print("\(label) over \(size) leaves: " + String(format: "p50 %.3f ms, p99 %.3f ms, max %.3f ms (%d samples)",
+                                                                           at(0.5), at(0.99), sorted.last!, sorted.count))
+                }
             }
         }
     }
@@ -223,77 +221,76 @@ struct CommitBench: ParsableCommand {
     }
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let logger = try logging.bootstrap(label: "hanse.bench", environment: environment)
-        let handle = try database.open(logger: logger, environment: environment)
-        defer { handle.close() }
-        let schema = "chain_bench_commit", chainID = "00000000-0000-4000-8000-00000000c0de"
-        _ = try handle.pool.withConnection { try $0.execute("DROP SCHEMA IF EXISTS \(schema) CASCADE", name: "bench.drop") }
-        let root = try MigrationCatalog.locateRoot(environment: environment)
-        _ = try PostgresMigrator(pool: handle.pool, logger: logger)
-            .migrate(schema: schema, migrations: MigrationCatalog.load(directory: root.appendingPathComponent("chain")))
-        defer { _ = try? handle.pool.withConnection { try $0.execute("DROP SCHEMA IF EXISTS \(schema) CASCADE", name: "bench.drop") } }
-        _ = try handle.pool.withConnection { try $0.execute("INSERT INTO \(schema).chain_info (chain_id) VALUES ('\(chainID)')", name: "bench.info") }
+        try database.withDatabase(logging: logging, label: "hanse.bench") { handle in
+            let environment = handle.environment, logger = handle.logger
+            let schema = "chain_bench_commit", chainID = "00000000-0000-4000-8000-00000000c0de"
+            _ = try handle.pool.withConnection { try $0.execute("DROP SCHEMA IF EXISTS \(schema) CASCADE", name: "bench.drop") }
+            let root = try MigrationCatalog.locateRoot(environment: environment)
+            _ = try PostgresMigrator(pool: handle.pool, logger: logger)
+                .migrate(schema: schema, migrations: MigrationCatalog.load(directory: root.appendingPathComponent("chain")))
+            defer { _ = try? handle.pool.withConnection { try $0.execute("DROP SCHEMA IF EXISTS \(schema) CASCADE", name: "bench.drop") } }
+            _ = try handle.pool.withConnection { try $0.execute("INSERT INTO \(schema).chain_info (chain_id) VALUES ('\(chainID)')", name: "bench.info") }
 
-        print("bench commit: preparing \(blocks) blocks of \(blockTxs) signed transactions (1 write and 1 event each)")
-        let validators = try (0..<4).map { _ in try PrivateKey.generate(.ed25519) }
-        let set = ValidatorSet(keys: validators.map(\.publicKey))
-        let client = try PrivateKey.generate(.ed25519)
-        var ledger = CompactRange()
-        var previous = [UInt8](repeating: 0, count: 32)
-        var prepared: [CommittedBlock] = []
-        for height in 0..<UInt64(blocks) {
-            let transactions = try (0..<blockTxs).map { index -> ExecutedTransaction in
-                var envelope = TransactionEnvelope(chainID: chainID, contract: "token", method: "transfer",
-                                                   args: Array("{\"to\":\"acct-\(index % 1000)\",\"amount\":\(index)}".utf8),
-                                                   nonce: SecureRandom().bytes(16), validUntil: .height(height + 10), algorithm: .ed25519, signer: [])
-                try envelope.sign(with: client)
-                return ExecutedTransaction(envelope: envelope, receipt: Receipt(status: .committed, gasUsed: 120, result: Array("true".utf8)),
-                                           writes: [StateWrite(contract: "token", key: Array("acct-\(index % 1000)".utf8), value: Array("\(index)".utf8))],
-                                           events: [ContractEvent(contract: "token", topic: "transfer", data: Array("\(index)".utf8))])
+            print("bench commit: preparing \(blocks) blocks of \(blockTxs) signed transactions (1 write and 1 event each)")
+            let validators = try (0..<4).map { _ in try PrivateKey.generate(.ed25519) }
+            let set = ValidatorSet(keys: validators.map(\.publicKey))
+            let client = try PrivateKey.generate(.ed25519)
+            var ledger = CompactRange()
+            var previous = [UInt8](repeating: 0, count: 32)
+            var prepared: [CommittedBlock] = []
+            for height in 0..<UInt64(blocks) {
+                let transactions = try (0..<blockTxs).map { index -> ExecutedTransaction in
+                    var envelope = TransactionEnvelope(chainID: chainID, contract: "token", method: "transfer",
+                                                       args: Array("{\"to\":\"acct-\(index % 1000)\",\"amount\":\(index)}".utf8),
+                                                       nonce: SecureRandom().bytes(16), validUntil: .height(height + 10), algorithm: .ed25519, signer: [])
+                    try envelope.sign(with: client)
+                    return ExecutedTransaction(envelope: envelope, receipt: Receipt(status: .committed, gasUsed: 120, result: Array("true".utf8)),
+                                               writes: [StateWrite(contract: "token", key: Array("acct-\(index % 1000)".utf8), value: Array("\(index)".utf8))],
+                                               events: [ContractEvent(contract: "token", topic: "transfer", data: Array("\(index)".utf8))])
+                }
+                transactions.forEach { ledger.append(RFC6962.leafHash($0.envelope.id)) }
+                let header = BlockHeader(chainID: chainID, height: height, previousHash: previous, txRoot: BlockRoots.txRoot(transactions),
+                                         writeSetRoot: BlockRoots.writeSetRoot(transactions), ledgerRoot: ledger.root, ledgerSize: ledger.size,
+                                         timestamp: 1_795_219_200_000 + height, proposer: 0, validatorSetHash: set.hash)
+                let vote = CommitCertificate.voteBytes(chainID: chainID, height: height, round: 0, blockHash: header.hash)
+                let signatures = try validators.prefix(3).enumerated().map { CommitCertificate.Signature(validator: UInt32($0.offset), signature: try $0.element.sign(vote)) }
+                prepared.append(CommittedBlock(header: header, certificate: CommitCertificate(chainID: chainID, height: height, round: 0,
+                                                                                             blockHash: header.hash, signatures: signatures),
+                                               transactions: transactions))
+                previous = header.hash
             }
-            transactions.forEach { ledger.append(RFC6962.leafHash($0.envelope.id)) }
-            let header = BlockHeader(chainID: chainID, height: height, previousHash: previous, txRoot: BlockRoots.txRoot(transactions),
-                                     writeSetRoot: BlockRoots.writeSetRoot(transactions), ledgerRoot: ledger.root, ledgerSize: ledger.size,
-                                     timestamp: 1_795_219_200_000 + height, proposer: 0, validatorSetHash: set.hash)
-            let vote = CommitCertificate.voteBytes(chainID: chainID, height: height, round: 0, blockHash: header.hash)
-            let signatures = try validators.prefix(3).enumerated().map { CommitCertificate.Signature(validator: UInt32($0.offset), signature: try $0.element.sign(vote)) }
-            prepared.append(CommittedBlock(header: header, certificate: CommitCertificate(chainID: chainID, height: height, round: 0,
-                                                                                         blockHash: header.hash, signatures: signatures),
-                                           transactions: transactions))
-            previous = header.hash
-        }
 
-        let store = try PostgresChainStore(schema: schema)
-        var perBlock: [Double] = []
-        let start = ContinuousClock.now
-        for block in prepared {
-            let blockStart = ContinuousClock.now
-            try store.commit(block, pool: handle.pool)
-            perBlock.append((ContinuousClock.now - blockStart).secondsDouble)
-        }
-        let commitSeconds = (ContinuousClock.now - start).secondsDouble
-        let total = blocks * blockTxs
-        let sorted = perBlock.sorted()
-        print(String(format: "block commit:  %d txs in %.3f s = %.0f txs/s (per block of %d: median %.1f ms, max %.1f ms)",
-                     total, commitSeconds, Double(total) / commitSeconds, blockTxs, sorted[sorted.count / 2] * 1000, sorted.last! * 1000))
+            let store = try PostgresChainStore(schema: schema)
+            var perBlock: [Double] = []
+            let start = ContinuousClock.now
+            for block in prepared {
+                let blockStart = ContinuousClock.now
+                try store.commit(block, pool: handle.pool)
+                perBlock.append((ContinuousClock.now - blockStart).secondsDouble)
+            }
+            let commitSeconds = (ContinuousClock.now - start).secondsDouble
+            let total = blocks * blockTxs
+            let sorted = perBlock.sorted()
+            print(String(format: "block commit:  %d txs in %.3f s = %.0f txs/s (per block of %d: median %.1f ms, max %.1f ms)",
+                         total, commitSeconds, Double(total) / commitSeconds, blockTxs, sorted[sorted.count / 2] * 1000, sorted.last! * 1000))
 
-        // The same number of transaction rows through a plain COPY, in the same run.
-        let rows: [[PostgresValue]] = prepared.flatMap(\.transactions).enumerated().map { index, transaction in
-            [.int(index), .bytea(transaction.envelope.id), .bytea(transaction.envelope.signedBytes), .bytea(transaction.envelope.signature)]
+            // The same number of transaction rows through a plain COPY, in the same run.
+            let rows: [[PostgresValue]] = prepared.flatMap(\.transactions).enumerated().map { index, transaction in
+                [.int(index), .bytea(transaction.envelope.id), .bytea(transaction.envelope.signedBytes), .bytea(transaction.envelope.signature)]
+            }
+            let copySeconds: Double = try handle.pool.withConnection { connection in
+                try connection.execute("CREATE TEMP TABLE bench_copy (seq bigint PRIMARY KEY, tx_id bytea, signed_bytes bytea, signature bytea)", name: "bench.temp")
+                let copyStart = ContinuousClock.now
+                _ = try connection.transaction { try $0.copy(into: "bench_copy", columns: ["seq", "tx_id", "signed_bytes", "signature"], rows: rows) }
+                return (ContinuousClock.now - copyStart).secondsDouble
+            }
+            print(String(format: "raw COPY:      %d transaction rows in %.3f s = %.0f rows/s", total, copySeconds, Double(total) / copySeconds))
+            let audit: Double = try handle.pool.withConnection { connection in
+                let auditStart = ContinuousClock.now
+                if let finding = try ChainAuditor(schema: schema).audit(validators: set, on: connection) { throw ValidationError("audit failed: \(finding)") }
+                return (ContinuousClock.now - auditStart).secondsDouble
+            }
+            print(String(format: "audit:         %d blocks, %d txs in %.3f s = %.0f txs/s", blocks, total, audit, Double(total) / audit))
         }
-        let copySeconds: Double = try handle.pool.withConnection { connection in
-            try connection.execute("CREATE TEMP TABLE bench_copy (seq bigint PRIMARY KEY, tx_id bytea, signed_bytes bytea, signature bytea)", name: "bench.temp")
-            let copyStart = ContinuousClock.now
-            _ = try connection.transaction { try $0.copy(into: "bench_copy", columns: ["seq", "tx_id", "signed_bytes", "signature"], rows: rows) }
-            return (ContinuousClock.now - copyStart).secondsDouble
-        }
-        print(String(format: "raw COPY:      %d transaction rows in %.3f s = %.0f rows/s", total, copySeconds, Double(total) / copySeconds))
-        let audit: Double = try handle.pool.withConnection { connection in
-            let auditStart = ContinuousClock.now
-            if let finding = try ChainAuditor(schema: schema).audit(validators: set, on: connection) { throw ValidationError("audit failed: \(finding)") }
-            return (ContinuousClock.now - auditStart).secondsDouble
-        }
-        print(String(format: "audit:         %d blocks, %d txs in %.3f s = %.0f txs/s", blocks, total, audit, Double(total) / audit))
     }
 }

@@ -26,7 +26,7 @@ struct DatabaseOptions: ParsableArguments {
         if let url = resolver.string(databaseURL, "HANSE_DATABASE_URL") {
             logger.info("using configured PostgreSQL")
             return DatabaseHandle(pool: PostgresPool(configuration: .init(conninfo: url, limits: limits), logger: logger),
-                                  embedded: nil, logger: logger)
+                                  embedded: nil, logger: logger, environment: environment)
         }
         let directory = URL(fileURLWithPath: resolver.string(dataDir, "HANSE_DATA_DIR", default: ".hanse")!)
         let embedded = try EmbeddedPostgres(root: directory.appendingPathComponent("postgres"), logger: logger, limits: limits,
@@ -34,7 +34,19 @@ struct DatabaseOptions: ParsableArguments {
         let conninfo = try embedded.start()
         logger.info("embedded PostgreSQL ready", metadata: ["socket": "\(embedded.socketDirectory.path)"])
         return DatabaseHandle(pool: PostgresPool(configuration: .init(conninfo: conninfo, limits: limits), logger: logger),
-                              embedded: embedded, logger: logger)
+                              embedded: embedded, logger: logger, environment: environment)
+    }
+}
+
+extension DatabaseOptions {
+    /// What every database command does first: bootstrap logging, open the database (starting
+    /// the embedded cluster if needed), run `body`, then close it again.
+    func withDatabase<T>(logging: LoggingOptions, label: String, _ body: (DatabaseHandle) throws -> T) throws -> T {
+        let environment = ProcessInfo.processInfo.environment
+        let logger = try logging.bootstrap(label: label, environment: environment)
+        let handle = try open(logger: logger, environment: environment)
+        defer { handle.close() }
+        return try body(handle)
     }
 }
 
@@ -42,12 +54,14 @@ struct DatabaseOptions: ParsableArguments {
 final class DatabaseHandle {
     let pool: PostgresPool
     let embedded: EmbeddedPostgres?
-    private let logger: Logger
+    let logger: Logger
+    let environment: [String: String]
 
-    init(pool: PostgresPool, embedded: EmbeddedPostgres?, logger: Logger) {
+    init(pool: PostgresPool, embedded: EmbeddedPostgres?, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.pool = pool
         self.embedded = embedded
         self.logger = logger
+        self.environment = environment
     }
 
     /// Applies the platform migrations and logs what it did.

@@ -10,12 +10,11 @@ struct MigrateCommand: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let logger = try logging.bootstrap(label: "hanse", environment: environment)
-        let handle = try database.open(logger: logger, environment: environment)
-        defer { handle.close() }
-        let report = try handle.migratePlatform(environment: environment)
-        print("applied \(report.applied.count) migration(s), \(report.alreadyApplied) already applied")
-        for file in report.applied { print("  \(file)") }
+        try database.withDatabase(logging: logging, label: "hanse") { handle in
+            let environment = handle.environment
+            let report = try handle.migratePlatform(environment: environment)
+            print("applied \(report.applied.count) migration(s), \(report.alreadyApplied) already applied")
+            for file in report.applied { print("  \(file)") }
+        }
     }
 }

@@ -1,4 +1,5 @@
 public import Crypto
+public import HanseCore
 
 /// The header of a block. Its hash, SHA-256 of `encoded`, is what validators sign and what the
 /// next block points back to.
@@ -126,7 +127,13 @@ public struct CommitCertificate: Sendable, Equatable, Codable {
 
     /// Checks the certificate proves `header` under `validators`: it names the header's chain,
     /// height and hash, and holds valid signatures from at least a quorum of distinct validators.
-    public func verify(header: BlockHeader, validators: ValidatorSet) throws(CertificateError) {
+    public func verify(header: BlockHeader, validators: ValidatorSet, limits: Limits = Limits()) throws(CertificateError) {
+        guard (1...limits.chainValidatorsMax).contains(validators.keys.count) else {
+            throw CertificateError("validator set of \(validators.keys.count), want 1 to \(limits.chainValidatorsMax)")
+        }
+        guard signatures.count <= validators.keys.count else {
+            throw CertificateError("\(signatures.count) signatures for \(validators.keys.count) validators")
+        }
         guard chainID == header.chainID, height == header.height else {
             throw CertificateError("certificate is for \(chainID) height \(height), block is \(header.chainID) height \(header.height)")
         }

@@ -1,5 +1,3 @@
-public import Foundation
-
 /// A statement parameter. Values are sent in text format except `bytea`, which is sent as raw
 /// bytes; the server infers every type from the statement except `bytea`'s.
 public enum PostgresValue: Sendable, Equatable {
@@ -43,10 +41,6 @@ extension PostgresValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral
 
     /// An integer parameter.
     public static func int(_ value: Int) -> PostgresValue { .int(Int64(value)) }
-    /// A text parameter, or NULL for nil.
-    public static func optional(_ value: String?) -> PostgresValue { value.map(PostgresValue.text) ?? .null }
-    /// A bytea parameter from `Data`.
-    public static func bytes(_ data: Data) -> PostgresValue { .bytea([UInt8](data)) }
 }
 
 /// A named SQL statement, prepared once per connection and then executed by name.

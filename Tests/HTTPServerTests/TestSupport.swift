@@ -1,19 +1,10 @@
-// Test support for the server tests: a blocking TCP client on real sockets, a response reader,
-// a manual clock, and an echo handler that answers with what the server parsed.
+// Test support for the server tests: an echo handler that answers with what the server parsed.
 import Foundation
 import Glibc
 import HTTP1
 import HTTPServer
 import HanseCore
 import Synchronization
-
-/// A clock the test moves by hand.
-final class ManualClock: HanseClock, @unchecked Sendable {
-    private let time = Mutex<Duration>(.seconds(1000))
-    var now: Duration { time.withLock { $0 } }
-    var wallMilliseconds: Int64 { 1_795_219_200_000 + now.components.seconds * 1000 }
-    func advance(_ by: Duration) { time.withLock { $0 += by } }
-}
 
 /// Answers every request with a JSON echo of what the server parsed; counts what it handled.
 final class EchoHandler: HTTPHandler {

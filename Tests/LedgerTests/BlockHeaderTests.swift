@@ -59,6 +59,11 @@ final class BlockHeaderTests: XCTestCase {
         var other = header
         other.timestamp += 1
         XCTAssertThrowsError(try certificate(Array(signatures.prefix(3))).verify(header: other, validators: validators))
+        var small = Limits()
+        small.chainValidatorsMax = 3
+        XCTAssertThrowsError(try certificate(signatures).verify(header: header, validators: validators, limits: small)) {
+            XCTAssertEqual("\($0)", "validator set of 4, want 1 to 3")
+        }
         let outsider = [CommitCertificate.Signature(validator: 9, signature: signatures[0].signature)]
         XCTAssertThrowsError(try certificate(Array(signatures.prefix(2)) + outsider).verify(header: header, validators: validators))
     }
