@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
     ],
     targets: [
         // Ids, limits, clock and randomness protocols. Standard library only.
@@ -38,6 +39,19 @@ let package = Package(
 
         // Ledger types and their encodings: transactions, block headers, certificates. Pure.
         .target(name: "Ledger", dependencies: ["HanseCore", "Crypto", "Merkle"], swiftSettings: strict),
+
+        // Smart contracts: deploy-time module validation, the WasmKit runtime with fuel metering,
+        // the host API, state overlays, the `_system` lifecycle contract; implements Ledger's
+        // TransactionExecutor.
+        .target(
+            name: "Contracts",
+            dependencies: [
+                "HanseCore", "Crypto", "Ledger",
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WasmParser", package: "WasmKit"),
+                .product(name: "WAT", package: "WasmKit"),
+            ],
+            swiftSettings: strict),
 
         // Pure HTTP/1.1 request parser and response encoder: no sockets, no Foundation.
         .target(name: "HTTP1", dependencies: ["HanseCore"], swiftSettings: strict),
@@ -83,7 +97,7 @@ let package = Package(
         .target(
             name: "HanseTesting",
             dependencies: [
-                "HanseCore", "Crypto", "Merkle", "Ledger", "Storage", "PostgresStorage",
+                "HanseCore", "Crypto", "Merkle", "Ledger", "Storage", "PostgresStorage", "Contracts",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -92,6 +106,10 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "HanseCore"], exclude: ["crosscheck.py", "Vectors"], swiftSettings: strict),
         .testTarget(name: "MerkleTests", dependencies: ["Merkle", "HanseCore"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Crypto", "Merkle", "HanseCore"], swiftSettings: strict),
+        .testTarget(
+            name: "ContractsTests",
+            dependencies: ["Contracts", "Ledger", "Crypto", "HanseCore", "HanseTesting", .product(name: "WAT", package: "WasmKit")],
+            swiftSettings: strict),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "HanseCore", "HanseTesting"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP1", "HanseCore", "HanseTesting"], swiftSettings: strict),
         .testTarget(

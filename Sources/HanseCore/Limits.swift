@@ -34,8 +34,55 @@ public struct Limits: Sendable, Equatable {
     /// Shortest and longest client nonce: long enough to be unguessable. Default: 16 and 64 bytes.
     public var txNonceBytesMin: Int = 16
     public var txNonceBytesMax: Int = 64
+    /// Largest argument document of a `_system` transaction, which carries contract code as
+    /// base64: the code limit times 4/3 plus room for the other fields. Default: 720 KiB.
+    public var systemArgsBytesMax: Int = 720 * 1024
+    /// Largest gas limit a transaction may name; a chain may cap it lower. Default: 10^10.
+    public var txGasLimitMax: UInt64 = 10_000_000_000
     /// Most validators of one chain (index fits the certificate encoding). Default: 100.
     public var chainValidatorsMax: Int = 100
+
+    // MARK: Contracts
+    /// Largest Wasm module a deploy may carry. Default: 512 KiB (an Embedded Swift contract with
+    /// JSON is 20 to 60 KiB).
+    public var contractCodeBytesMax: Int = 512 * 1024
+    /// Largest linear memory a module may declare, in 64 KiB pages; a module must declare a
+    /// maximum. Default: 256 pages = 16 MiB.
+    public var contractMemoryPagesMax: UInt64 = 256
+    /// Largest table a module may declare, in elements. Default: 10,000.
+    public var contractTableElementsMax: UInt64 = 10_000
+    /// Most functions, globals, exports or data segments a module may define. Default: 10,000.
+    public var contractModuleItemsMax: Int = 10_000
+    /// Most fuel one call may burn on this chain, whatever the transaction asks. Default: 10^9
+    /// (about a second of interpretation).
+    public var contractFuelMax: UInt64 = 1_000_000_000
+    /// Fuel of a read-only query (queries carry no gas limit). Default: 10^8.
+    public var contractQueryFuel: UInt64 = 100_000_000
+    /// Compiled modules kept in memory, by code hash. Default: 64.
+    public var contractModuleCacheEntries: Int = 64
+    /// Longest state key. Default: 1 KiB (the schema's CHECK).
+    public var contractKeyBytesMax: Int = 1024
+    /// Largest state value one write may store. Default: 256 KiB (the schema allows 1 MiB).
+    public var contractValueBytesMax: Int = 256 * 1024
+    /// Most state writes of one call. Default: 1,024.
+    public var contractWritesMax: Int = 1024
+    /// Most bytes (keys + values) one call may write. Default: 4 MiB.
+    public var contractWriteBytesMax: Int = 4 << 20
+    /// Most state reads (gets and scanned entries) of one call. Default: 10,000.
+    public var contractReadsMax: Int = 10_000
+    /// Most entries one range scan returns. Default: 100.
+    public var contractScanEntriesMax: Int = 100
+    /// Most events of one call, longest topic and largest event data (the schema's CHECKs).
+    /// Defaults: 256, 128 bytes, 64 KiB.
+    public var contractEventsMax: Int = 256
+    public var contractEventTopicBytesMax: Int = 128
+    public var contractEventDataBytesMax: Int = 64 * 1024
+    /// Largest return value and revert message (the schema's CHECKs). Defaults: 64 KiB, 1 KiB.
+    public var contractResultBytesMax: Int = 64 * 1024
+    public var contractRevertBytesMax: Int = 1024
+    /// Debug log lines one call may write, and their length. Defaults: 100 lines, 1 KiB each.
+    public var contractLogLinesMax: Int = 100
+    public var contractLogLineBytesMax: Int = 1024
 
     // MARK: HTTP
 

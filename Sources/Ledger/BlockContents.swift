@@ -50,12 +50,15 @@ public struct ExecutedTransaction: Sendable, Equatable {
     public var receipt: Receipt
     public var writes: [StateWrite]
     public var events: [ContractEvent]
+    /// The keys the execution read from the world state, in order of first read (the read set).
+    public var reads: [StateKey]
 
-    public init(envelope: TransactionEnvelope, receipt: Receipt, writes: [StateWrite] = [], events: [ContractEvent] = []) {
+    public init(envelope: TransactionEnvelope, receipt: Receipt, writes: [StateWrite] = [], events: [ContractEvent] = [], reads: [StateKey] = []) {
         self.envelope = envelope
         self.receipt = receipt
         self.writes = writes
         self.events = events
+        self.reads = reads
     }
 }
 

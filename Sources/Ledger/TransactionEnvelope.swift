@@ -32,6 +32,8 @@ public struct TransactionEnvelope: Sendable, Equatable {
     /// Random bytes chosen by the client, so that two identical calls are two transactions.
     public var nonce: [UInt8]
     public var validUntil: ValidUntil
+    /// The most fuel the call may burn (gas used = fuel consumed); the chain caps it further.
+    public var gasLimit: UInt64
     public var algorithm: SignatureAlgorithm
     /// The signer's raw public key.
     public var signer: [UInt8]
@@ -41,8 +43,13 @@ public struct TransactionEnvelope: Sendable, Equatable {
     /// Domain tag of the signed bytes: nothing else Hanse signs starts with it.
     public static let domain = "HANSE-TX"
     public static let version: UInt8 = 1
+    /// The contract name of the platform's own methods: contract lifecycle and roles.
+    public static let systemContract = "_system"
+    /// The gas limit of envelopes built without one: enough for any ordinary call.
+    public static let defaultGasLimit: UInt64 = 10_000_000
 
     public init(chainID: String, contract: String, method: String, args: [UInt8], nonce: [UInt8], validUntil: ValidUntil,
+                gasLimit: UInt64 = TransactionEnvelope.defaultGasLimit,
                 algorithm: SignatureAlgorithm, signer: [UInt8], signature: [UInt8] = []) {
         self.chainID = chainID
         self.contract = contract
@@ -50,12 +57,13 @@ public struct TransactionEnvelope: Sendable, Equatable {
         self.args = args
         self.nonce = nonce
         self.validUntil = validUntil
+        self.gasLimit = gasLimit
         self.algorithm = algorithm
         self.signer = signer
         self.signature = signature
     }
 
-    /// The bytes that are signed: domain tag, version, then the eight fields in order, each
+    /// The bytes that are signed: domain tag, version, then the nine fields in order, each
     /// length-prefixed (docs/signing.md).
     public var signedBytes: [UInt8] {
         var writer = ByteWriter(domain: Self.domain, version: Self.version)
@@ -76,6 +84,9 @@ public struct TransactionEnvelope: Sendable, Equatable {
         writer.field(until.bytes)
         writer.field(signer)
         writer.field(algorithm.rawValue)
+        var gas = ByteWriter()
+        gas.u64(gasLimit)
+        writer.field(gas.bytes)
         return writer.bytes
     }
 
@@ -92,8 +103,12 @@ public struct TransactionEnvelope: Sendable, Equatable {
                 throw TransactionError("\(name) must be printable ASCII without spaces", field: name)
             }
         }
-        guard args.count <= limits.txArgsBytesMax else {
-            throw TransactionError("args has \(args.count) bytes, limit \(limits.txArgsBytesMax)", field: "args")
+        let argsMax = contract == Self.systemContract ? limits.systemArgsBytesMax : limits.txArgsBytesMax
+        guard args.count <= argsMax else {
+            throw TransactionError("args has \(args.count) bytes, limit \(argsMax)", field: "args")
+        }
+        guard (1...limits.txGasLimitMax).contains(gasLimit) else {
+            throw TransactionError("gas_limit must be 1 to \(limits.txGasLimitMax), got \(gasLimit)", field: "gas_limit")
         }
         guard (limits.txNonceBytesMin...limits.txNonceBytesMax).contains(nonce.count) else {
             throw TransactionError("nonce must be \(limits.txNonceBytesMin) to \(limits.txNonceBytesMax) bytes, got \(nonce.count)", field: "nonce")
@@ -136,7 +151,7 @@ extension TransactionEnvelope {
         guard reader.take(Self.domain.utf8.count).map({ Array($0) == Array(Self.domain.utf8) }) == true,
               reader.take(1)?.first == Self.version else { throw TransactionError("not Hanse transaction bytes (domain tag or version)") }
         var fields: [[UInt8]] = []
-        for _ in 0..<8 {
+        for _ in 0..<9 {
             guard let field = reader.field() else { throw TransactionError("truncated transaction bytes") }
             fields.append(field)
         }
@@ -147,9 +162,11 @@ extension TransactionEnvelope {
         guard let algorithm = SignatureAlgorithm(rawValue: String(decoding: fields[7], as: UTF8.self)) else {
             throw TransactionError("unknown algorithm", field: "algorithm")
         }
+        guard fields[8].count == 8 else { throw TransactionError("malformed gas_limit", field: "gas_limit") }
+        let gasLimit = fields[8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         self.init(chainID: String(decoding: fields[0], as: UTF8.self), contract: String(decoding: fields[1], as: UTF8.self),
                   method: String(decoding: fields[2], as: UTF8.self), args: fields[3], nonce: fields[4],
-                  validUntil: until[0] == 1 ? .height(value) : .unixMilliseconds(value), algorithm: algorithm,
+                  validUntil: until[0] == 1 ? .height(value) : .unixMilliseconds(value), gasLimit: gasLimit, algorithm: algorithm,
                   signer: fields[6], signature: signature)
         guard signedBytes == bytes else { throw TransactionError("transaction bytes are not in canonical form") }
     }

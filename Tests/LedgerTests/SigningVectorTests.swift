@@ -19,6 +19,7 @@ final class SigningVectorTests: XCTestCase {
             var args_hex: String
             var nonce_hex: String
             var valid_until: Until
+            var gas_limit: UInt64
             var algorithm: String?
             var signer_hex: String?
         }
@@ -36,7 +37,7 @@ final class SigningVectorTests: XCTestCase {
             chainID: fields.chain_id, contract: fields.contract, method: fields.method, args: Hex.decode(fields.args_hex)!,
             nonce: Hex.decode(fields.nonce_hex)!,
             validUntil: fields.valid_until.kind == "height" ? .height(fields.valid_until.value) : .unixMilliseconds(fields.valid_until.value),
-            algorithm: try XCTUnwrap(SignatureAlgorithm(rawValue: vector.algorithm)),
+            gasLimit: fields.gas_limit, algorithm: try XCTUnwrap(SignatureAlgorithm(rawValue: vector.algorithm)),
             signer: Hex.decode(fields.signer_hex ?? "") ?? [], signature: Hex.decode(vector.signature_hex ?? "") ?? [])
     }
 
@@ -71,7 +72,7 @@ final class SigningVectorTests: XCTestCase {
                 "algorithm": algorithm.rawValue, "secret_hex": Hex.encode(secret),
                 "fields": ["chain_id": "c-\(algorithm.rawValue)", "contract": "evidence", "method": "notarise",
                            "args_hex": Hex.encode(Array(#"{"hash":"ab"}"#.utf8)), "nonce_hex": Hex.encode(nonce),
-                           "valid_until": ["kind": "unix_ms", "value": 1_800_000_000_000]],
+                           "valid_until": ["kind": "unix_ms", "value": 1_800_000_000_000], "gas_limit": 123_456_789] as [String: Any],
             ]
             let output = try runSigner(JSONSerialization.data(withJSONObject: request))
             let python = try JSONDecoder().decode(Vector.self, from: output)
@@ -95,6 +96,9 @@ final class SigningVectorTests: XCTestCase {
         var bad = transaction
         bad.nonce = [1, 2, 3]
         XCTAssertThrowsError(try bad.validate()) { XCTAssertEqual(($0 as? TransactionError)?.field, "nonce") }
+        bad = transaction
+        bad.gasLimit = 0
+        XCTAssertThrowsError(try bad.validate()) { XCTAssertEqual(($0 as? TransactionError)?.field, "gas_limit") }
         bad = transaction
         bad.method = "has space"
         XCTAssertThrowsError(try bad.validate()) { XCTAssertEqual(($0 as? TransactionError)?.field, "method") }

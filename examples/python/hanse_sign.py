@@ -31,13 +31,14 @@ def valid_until(kind: str, value: int) -> bytes:
 
 
 def signed_bytes(fields: dict) -> bytes:
-    """The bytes to sign: domain tag, version, then the eight fields in order, length-prefixed."""
+    """The bytes to sign: domain tag, version, then the nine fields in order, length-prefixed."""
     return (DOMAIN + bytes([VERSION])
             + field(fields["chain_id"].encode()) + field(fields["contract"].encode())
             + field(fields["method"].encode()) + field(bytes.fromhex(fields["args_hex"]))
             + field(bytes.fromhex(fields["nonce_hex"]))
             + field(valid_until(fields["valid_until"]["kind"], fields["valid_until"]["value"]))
-            + field(bytes.fromhex(fields["signer_hex"])) + field(fields["algorithm"].encode()))
+            + field(bytes.fromhex(fields["signer_hex"])) + field(fields["algorithm"].encode())
+            + field(struct.pack(">Q", fields["gas_limit"])))
 
 
 def public_key(algorithm: str, secret: bytes) -> bytes:
@@ -103,7 +104,7 @@ SECRETS = {
 def vectors() -> list:
     base = {"chain_id": "acme-supply", "contract": "receivables", "method": "transfer",
             "args_hex": b'{"amount":250,"to":"bob"}'.hex(), "nonce_hex": "000102030405060708090a0b0c0d0e0f",
-            "valid_until": {"kind": "height", "value": 1000}}
+            "valid_until": {"kind": "height", "value": 1000}, "gas_limit": 1000000}
     result = [sign_transaction(alg, bytes.fromhex(secret), base) for alg, secret in SECRETS.items()]
     timed = dict(base, method="redeem", args_hex=b"{}".hex(), valid_until={"kind": "unix_ms", "value": 1795219200000})
     result.append(sign_transaction("ed25519", bytes.fromhex(SECRETS["ed25519"]), timed))
