@@ -118,7 +118,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "PostgresStorageTests",
-            dependencies: ["PostgresStorage", "Storage", "HanseTesting", "Merkle", "Ledger", "Crypto", "HanseCore"],
+            dependencies: ["PostgresStorage", "Storage", "HanseTesting", "Merkle", "Ledger", "Crypto", "HanseCore", "Contracts",
+                           .product(name: "WAT", package: "WasmKit")],
             swiftSettings: strict),
         .testTarget(
             name: "HanseCLITests",

@@ -69,13 +69,14 @@ public enum BlockRoots {
         ReferenceMerkleTree(leaves: transactions.map { RFC6962.leafHash($0.envelope.id) }).root()
     }
 
-    /// RFC 6962 root of the block's outcome: for each transaction in order, its receipt, then its
-    /// writes, then its events, each leaf a domain-tagged encoding (docs/ledger.md). It covers
-    /// every receipt, state write and event row the block stores.
+    /// RFC 6962 root of the block's outcome: for each transaction in order, its receipt, its read
+    /// set, then its writes, then its events, each leaf a domain-tagged encoding (docs/ledger.md).
+    /// It covers every receipt, read set, state write and event row the block stores.
     public static func writeSetRoot(_ transactions: [ExecutedTransaction]) -> MerkleHash {
         var leaves: [MerkleHash] = []
         for (index, transaction) in transactions.enumerated() {
             leaves.append(RFC6962.leafHash(receiptLeaf(txIndex: UInt32(index), transaction.receipt)))
+            leaves.append(RFC6962.leafHash(readSetLeaf(txIndex: UInt32(index), encodedReads: encodeReadSet(transaction.reads))))
             for (position, write) in transaction.writes.enumerated() {
                 leaves.append(RFC6962.leafHash(writeLeaf(txIndex: UInt32(index), writeIndex: UInt32(position), write)))
             }
@@ -93,6 +94,36 @@ public enum BlockRoots {
         writer.u64(receipt.gasUsed)
         writer.field(receipt.result)
         writer.field(receipt.error)
+        return writer.bytes
+    }
+
+    /// The read set as stored: u32(count) ‖ (field(contract) ‖ field(key))*.
+    public static func encodeReadSet(_ reads: [StateKey]) -> [UInt8] {
+        var writer = ByteWriter()
+        writer.u32(UInt32(reads.count))
+        for read in reads {
+            writer.field(read.contract)
+            writer.field(read.key)
+        }
+        return writer.bytes
+    }
+
+    /// Parses `encodeReadSet`'s bytes; nil if they are malformed.
+    public static func decodeReadSet(_ bytes: [UInt8]) -> [StateKey]? {
+        var reader = ByteReader(bytes)
+        guard let count = reader.take(4)?.reduce(0, { $0 << 8 | Int($1) }) else { return nil }
+        var reads: [StateKey] = []
+        for _ in 0..<count {
+            guard let contract = reader.field(), let key = reader.field() else { return nil }
+            reads.append(StateKey(contract: String(decoding: contract, as: UTF8.self), key: key))
+        }
+        return reader.isAtEnd ? reads : nil
+    }
+
+    public static func readSetLeaf(txIndex: UInt32, encodedReads: [UInt8]) -> [UInt8] {
+        var writer = ByteWriter(domain: "HANSE-READS", version: 1)
+        writer.u32(txIndex)
+        writer.field(encodedReads)
         return writer.bytes
     }
 

@@ -109,6 +109,7 @@ public struct ChainAuditor: Sendable {
     private struct StoredTransaction {
         var seq: UInt64, index: Int, txID: [UInt8], contract: String, method: String, signedBytes: [UInt8], signature: [UInt8]
         var receipt: Receipt
+        var readSet: [UInt8]
     }
 
     private struct Contents {
@@ -121,6 +122,7 @@ public struct ChainAuditor: Sendable {
             let writes = writes[height] ?? [], events = events[height] ?? []
             for (index, transaction) in (transactions[height] ?? []).enumerated() {
                 leaves.append(RFC6962.leafHash(BlockRoots.receiptLeaf(txIndex: UInt32(index), transaction.receipt)))
+                leaves.append(RFC6962.leafHash(BlockRoots.readSetLeaf(txIndex: UInt32(index), encodedReads: transaction.readSet)))
                 for entry in writes where entry.txIndex == index {
                     leaves.append(RFC6962.leafHash(BlockRoots.writeLeaf(txIndex: UInt32(index), writeIndex: UInt32(entry.writeIndex), entry.write)))
                 }
@@ -137,7 +139,7 @@ public struct ChainAuditor: Sendable {
         var contents = Contents()
         let range: [PostgresValue] = [.int(Int64(first)), .int(Int64(last))]
         for row in try connection.query(sql: """
-            SELECT seq, height, index_in_block, tx_id, contract, method, signed_bytes, signature, status, gas_used, result, error
+            SELECT seq, height, index_in_block, tx_id, contract, method, signed_bytes, signature, status, gas_used, result, error, read_set
             FROM \(s).transactions WHERE height BETWEEN $1 AND $2 ORDER BY seq
             """, name: "audit.transactions", range).rows {
             let status = Receipt.Status(rawValue: try row.decode(String.self, column: 8)) ?? .failed
@@ -146,7 +148,8 @@ public struct ChainAuditor: Sendable {
                 contract: try row.decode(column: 4), method: try row.decode(column: 5), signedBytes: try row.decode(column: 6),
                 signature: try row.decode(column: 7),
                 receipt: Receipt(status: status, gasUsed: UInt64(try row.decode(Int64.self, column: 9)),
-                                 result: try row.decode([UInt8]?.self, column: 10) ?? [], error: try row.decode(String?.self, column: 11) ?? ""))
+                                 result: try row.decode([UInt8]?.self, column: 10) ?? [], error: try row.decode(String?.self, column: 11) ?? ""),
+                readSet: try row.decode(column: 12))
             contents.transactions[UInt64(try row.decode(Int64.self, column: 1)), default: []].append(stored)
         }
         for row in try connection.query(sql: """

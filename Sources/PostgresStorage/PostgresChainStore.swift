@@ -96,11 +96,11 @@ public struct PostgresChainStore: Sendable {
             return [.int(Int64(firstSeq) + Int64(index)), .bytea(transaction.envelope.id), .int(Int64(block.header.height)), .int(index),
                     .text(transaction.envelope.contract), .text(transaction.envelope.method), .bytea(transaction.envelope.signedBytes),
                     .bytea(transaction.envelope.signature), .text(receipt.status.rawValue), .int(Int64(receipt.gasUsed)),
-                    .bytea(receipt.result), .text(receipt.error)]
+                    .bytea(receipt.result), .text(receipt.error), .bytea(BlockRoots.encodeReadSet(transaction.reads))]
         }
         try connection.copy(into: "\(schema).transactions",
                             columns: ["seq", "tx_id", "height", "index_in_block", "contract", "method", "signed_bytes", "signature",
-                                      "status", "gas_used", "result", "error"], rows: rows)
+                                      "status", "gas_used", "result", "error", "read_set"], rows: rows)
     }
 
     private func applyWrites(_ block: CommittedBlock, firstSeq: UInt64, on connection: PostgresConnection) throws {

@@ -1,0 +1,85 @@
+// Contracts end to end on real storage: blocks executed by the contract executor against the
+// world state in PostgreSQL, committed, audited, and read back by the next block.
+import Contracts
+import Crypto
+import Foundation
+import HanseCore
+import HanseTesting
+import Ledger
+import PostgresStorage
+import WAT
+import XCTest
+
+final class ContractChainTests: XCTestCase {
+    private static let chainID = "5b2f0c1e-3d4a-4f6b-9c8d-7e6f5a4b3c2d"
+
+    /// A counter: `add` adds 1 under "n" and writes "log/<n>"; `list` scans "log/".
+    private static let counter = """
+    (module
+      (import "hanse" "state_get" (func $get (param i32 i32 i32 i32) (result i32)))
+      (import "hanse" "state_set" (func $set (param i32 i32 i32 i32)))
+      (import "hanse" "state_scan" (func $scan (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+      (import "hanse" "return_value" (func $ret (param i32 i32)))
+      (memory (export "memory") 1 1)
+      (data (i32.const 0) "n")
+      (data (i32.const 8) "log/")
+      (func (export "add")
+        (if (i32.ne (call $get (i32.const 0) (i32.const 1) (i32.const 100) (i32.const 1)) (i32.const 1))
+          (then (i32.store8 (i32.const 100) (i32.const 0))))
+        (i32.store8 (i32.const 100) (i32.add (i32.load8_u (i32.const 100)) (i32.const 1)))
+        (call $set (i32.const 0) (i32.const 1) (i32.const 100) (i32.const 1))
+        (i32.store8 (i32.const 12) (i32.load8_u (i32.const 100)))
+        (call $set (i32.const 8) (i32.const 5) (i32.const 100) (i32.const 1))
+        (call $ret (i32.const 100) (i32.const 1)))
+      (func (export "list")
+        (call $ret (i32.const 1000) (call $scan (i32.const 8) (i32.const 4) (i32.const 0) (i32.const 0) (i32.const 100) (i32.const 1000) (i32.const 8000)))))
+    """
+
+    func testBlocksExecutedAgainstPostgresStateCommitAndAudit() throws {
+        let schema = "chain_contracts1"
+        let (name, pool) = try TestCluster.shared.makeMigratedDatabase("contracts", platform: false, chainSchemas: [schema])
+        defer { pool.close(); try? TestCluster.shared.dropDatabase(name) }
+        try pool.withConnection { _ = try $0.execute("INSERT INTO \(schema).chain_info (chain_id) VALUES ('\(Self.chainID)')", name: "test.info") }
+        var chain = try TestChain(chainID: Self.chainID)
+        let admin = try PrivateKey.generate(.p256)
+        let executor = ContractExecutor(runtime: ContractRuntime(),
+                                        rules: ChainRules(admins: [TransactionEnvelope.address(algorithm: .p256, publicKey: admin.publicKey.raw)]))
+        let store = try PostgresChainStore(schema: schema)
+        let state = PostgresWorldState(schema: schema, pool: pool)
+
+        func envelope(_ contract: String, _ method: String, _ args: String) throws -> TransactionEnvelope {
+            var envelope = TransactionEnvelope(chainID: Self.chainID, contract: contract, method: method, args: Array(args.utf8),
+                                               nonce: SecureRandom().bytes(16), validUntil: .height(1000), gasLimit: 1_000_000_000,
+                                               algorithm: .p256, signer: [])
+            try envelope.sign(with: admin)
+            return envelope
+        }
+        func commit(_ envelopes: [TransactionEnvelope]) throws -> [ExecutedTransaction] {
+            let context = BlockContext(chainID: Self.chainID, height: chain.height, timestampMilliseconds: 1_795_219_200_000 + chain.height * 1000)
+            let executed = try executor.execute(envelopes, in: context, state: state)
+            try store.commit(try chain.nextBlock(executed), pool: pool)
+            return executed
+        }
+
+        let code = try wat2wasm(Self.counter)
+        let deploy = try commit([try envelope("_system", "deploy", #"{"name":"counter","version":"1","code":"\#(Data(code).base64EncodedString())"}"#)])
+        XCTAssertEqual(deploy[0].receipt.status, .committed, deploy[0].receipt.error)
+        XCTAssertGreaterThan(deploy[0].envelope.signedBytes.count, code.count, "the deploy carries the code")
+        for round in 1...3 {
+            let block = try commit([try envelope("counter", "add", "{}"), try envelope("counter", "add", "{}")])
+            XCTAssertEqual(block.map(\.receipt.result), [[UInt8(2 * round - 1)], [UInt8(2 * round)]], "reads see committed state and the block's own writes")
+        }
+        // The scan merges stored keys; the read set is stored and covered by the audit.
+        let list = try commit([try envelope("counter", "list", "{}")])[0]
+        XCTAssertEqual(list.receipt.result.first, 6, "six log entries")
+        XCTAssertEqual(list.reads.count, 7, "the registry entry and six scanned keys")
+        try pool.withConnection { connection in
+            let stored = try connection.query(sql: "SELECT read_set FROM \(schema).transactions ORDER BY seq DESC LIMIT 1", name: "test.reads").first!
+            XCTAssertEqual(BlockRoots.decodeReadSet(try stored.decode([UInt8].self, column: 0)), list.reads)
+            let auditor = try ChainAuditor(schema: schema)
+            XCTAssertNil(try auditor.audit(validators: chain.validatorSet, on: connection))
+            _ = try connection.execute("UPDATE \(schema).transactions SET read_set = '\\x00000000' WHERE seq = (SELECT max(seq) FROM \(schema).transactions)", name: "test.edit")
+            XCTAssertEqual(try auditor.audit(validators: chain.validatorSet, on: connection)?.field, "write_set_root", "an edited read set breaks the root")
+        }
+    }
+}
