@@ -86,8 +86,9 @@ let package = Package(
         .target(
             name: "HanseCLI",
             dependencies: [
-                "HanseCore", "Crypto", "Merkle", "Ledger", "Storage", "PostgresStorage", "HTTP1", "HTTPServer", "API",
+                "HanseCore", "Crypto", "Merkle", "Ledger", "Contracts", "Storage", "PostgresStorage", "HTTP1", "HTTPServer", "API",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -20,7 +20,8 @@ struct HostFunction: Sendable {
     let results: [ValueType]
     /// Fixed fuel per call.
     let baseFuel: UInt64
-    /// Fuel per byte read or written through the call.
+    /// Fuel per byte read or written through the call, as the body charges it (documented here
+    /// and in docs/contracts.md; the test suite keeps the two equal).
     let fuelPerByte: UInt64
     let body: @Sendable (HostCall, UnsafeBufferPointer<Value>, UnsafeMutableBufferPointer<Value>) throws(ContractError) -> Void
 
@@ -227,7 +228,7 @@ enum HostAPI {
             call.result = try call.read(p[0], p[1], limit: call.limits.contractResultBytesMax, what: "return value")
             try call.charge(UInt64(call.result.count))
         },
-        HostFunction(name: "revert", parameters: [.i32, .i32], results: [], baseFuel: 20, fuelPerByte: 1) { call, p, _ throws(ContractError) in
+        HostFunction(name: "revert", parameters: [.i32, .i32], results: [], baseFuel: 20, fuelPerByte: 0) { call, p, _ throws(ContractError) in
             let message = try call.read(p[0], p[1], limit: call.limits.contractRevertBytesMax, what: "revert message")
             throw .revert(String(decoding: message, as: UTF8.self))
         },
