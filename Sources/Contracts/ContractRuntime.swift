@@ -72,6 +72,7 @@ public final class ContractRuntime: Sendable {
         store.fuel = Fuel(remaining: budget)
         let call = HostCall(limits: limits, contract: contract, caller: environment.caller, txID: environment.txID, block: environment.block,
                             args: args, state: state, keyCache: keyCache, store: store)
+        defer { call.memory = nil }
         do {
             let instance = try module.instantiate(store: store, imports: HostAPI.imports(for: call, store: store))
             guard let memory = instance.exports[memory: "memory"] else { throw ContractError.invalidModule("no exported memory") }
@@ -88,6 +89,7 @@ public final class ContractRuntime: Sendable {
             return CallOutcome(failure: failure, result: [], events: [], logs: call.logs, fuelUsed: used)
         }
         let used = budget - (store.fuel?.remaining ?? 0)
+        withExtendedLifetime(store) {}
         return CallOutcome(failure: nil, result: call.result, events: call.events, logs: call.logs, fuelUsed: used)
     }
 

@@ -11,6 +11,7 @@
 public import Crypto
 public import HanseCore
 public import Ledger
+import Synchronization
 internal import WasmKit
 
 /// One host function: name, Wasm signature, what it costs, and its implementation.
@@ -38,7 +39,10 @@ final class HostCall {
     let args: [UInt8]
     let state: TransactionState
     let keyCache: PublicKeyCache
-    let store: Store
+    /// Unowned: the store owns the host functions, which own this object. The runtime keeps the
+    /// store alive for the call and clears `memory` (which also refers to the store) after it, so
+    /// that the store, its functions and this object are freed together.
+    unowned let store: Store
     let budget: UInt64
     var memory: Memory?
     var function = ""
@@ -63,7 +67,13 @@ final class HostCall {
         self.keyCache = keyCache
         self.store = store
         self.budget = store.fuel?.remaining ?? 0
+        Self.live.add(1, ordering: .relaxed)
     }
+
+    deinit { Self.live.subtract(1, ordering: .relaxed) }
+
+    /// Calls whose objects are still alive: zero when idle, or a call's store leaked.
+    static let live = Atomic<Int>(0)
 
     func fail(_ reason: String) -> ContractError { .hostCall(function: function, reason: reason) }
 

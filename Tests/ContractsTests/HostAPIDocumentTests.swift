@@ -2,6 +2,7 @@
 // exactly the host functions the runtime provides, with their signatures' arity and base fuel.
 @testable import Contracts
 import Foundation
+import HanseTesting
 import XCTest
 
 final class HostAPIDocumentTests: XCTestCase {
@@ -27,5 +28,19 @@ final class HostAPIDocumentTests: XCTestCase {
             XCTAssertEqual(documented[function.name]?.fuel, function.baseFuel, "\(function.name): base fuel")
             XCTAssertEqual(documented[function.name]?.perByte, function.fuelPerByte, "\(function.name): fuel per byte")
         }
+    }
+}
+
+final class RuntimeMemoryTests: XCTestCase {
+    /// Each call's store, host functions and call state form a cycle the runtime must break: a
+    /// leaked store keeps its linear memory (and, with guard-page bounds checks, 4 GiB of address
+    /// space) forever.
+    func testEveryCallFreesItsStore() throws {
+        let chain = try HanseTesting.ContractHarness()
+        try chain.deploy("counter", code: Guests.counter)
+        for _ in 0..<50 { try chain.call("counter", "increment") }
+        _ = try chain.query("counter", "get")
+        _ = try chain.call("counter", "fail")
+        XCTAssertEqual(HostCall.live.load(ordering: .relaxed), 0)
     }
 }
