@@ -77,20 +77,30 @@ public final class ContractExecutor: TransactionExecutor {
         return .success(QueryResult(result: outcome.result, gasUsed: outcome.fuelUsed, logs: outcome.logs))
     }
 
+    /// Fuel of looking a contract up: what a call to a missing, frozen or revoked contract pays.
+    static let lookupFuel: UInt64 = 2_000
+
     /// A contract call: look the contract up, check that it may be called, run the method.
+    /// `allowLifecycle` is the deploy or upgrade running `init` or `migrate`, which may run while
+    /// the contract is frozen (freeze, upgrade to a fix, unfreeze).
     func call(contract: String, method: String, args: [UInt8], environment: CallEnvironment, state: TransactionState,
               budget: UInt64, allowLifecycle: Bool = false) throws -> CallOutcome {
-        func failed(_ error: ContractError) -> CallOutcome { CallOutcome(failure: error, result: [], events: [], logs: [], fuelUsed: 0) }
+        func failed(_ error: ContractError) -> CallOutcome {
+            budget < Self.lookupFuel
+                ? CallOutcome(failure: .outOfFuel(budget: budget), result: [], events: [], logs: [], fuelUsed: budget)
+                : CallOutcome(failure: error, result: [], events: [], logs: [], fuelUsed: Self.lookupFuel)
+        }
         guard let record = try SystemContract.record(of: contract, in: state) else { return failed(.notFound("contract \(contract)")) }
         switch record.status {
         case .active: break
+        case .frozen where allowLifecycle: break
         case .frozen: return failed(.notCallable("contract \(contract) is frozen"))
         case .revoked: return failed(.notCallable("contract \(contract) is revoked"))
         }
         guard record.methods.contains(method) || allowLifecycle else { return failed(.notFound("method \(method) of contract \(contract)")) }
         guard let hash = Hex.decode(record.codeHash) else { return failed(.notFound("code of contract \(contract)")) }
         return try runtime.call(hash: hash, code: {
-            guard let code = try state.block.value(of: SystemContract.codeKey(record.codeHash)) else {
+            guard let code = try state.peek(SystemContract.codeKey(record.codeHash)) else {
                 throw ContractError.notFound("code \(record.codeHash)")
             }
             return code

@@ -145,7 +145,7 @@ enum HostAPI {
             try call.charge(UInt64(call.args.count))
             r[0] = try call.write(call.args, to: p[0], capacity: p[1])
         },
-        HostFunction(name: "state_get", parameters: [.i32, .i32, .i32, .i32], results: [.i32], baseFuel: 200, fuelPerByte: 1) { call, p, r throws(ContractError) in
+        HostFunction(name: "state_get", parameters: [.i32, .i32, .i32, .i32], results: [.i32], baseFuel: 2_000, fuelPerByte: 1) { call, p, r throws(ContractError) in
             let key = try call.stateKey(p[0], p[1])
             try call.countRead()
             try call.charge(UInt64(key.key.count))
@@ -171,16 +171,17 @@ enum HostAPI {
             try call.countWrite(bytes: key.key.count)
             call.state.set(key, nil)
         },
-        HostFunction(name: "state_scan", parameters: [.i32, .i32, .i32, .i32, .i32, .i32, .i32], results: [.i32], baseFuel: 500, fuelPerByte: 1) { call, p, r throws(ContractError) in
+        HostFunction(name: "state_scan", parameters: [.i32, .i32, .i32, .i32, .i32, .i32, .i32], results: [.i32], baseFuel: 5_000, fuelPerByte: 1) { call, p, r throws(ContractError) in
             let prefix = try call.read(p[0], p[1], limit: call.limits.contractKeyBytesMax, what: "prefix")
             let after = try call.read(p[2], p[3], limit: call.limits.contractKeyBytesMax, what: "start_after")
             let limit = Int(Int32(bitPattern: p[4].i32))
             guard (1...call.limits.contractScanEntriesMax).contains(limit) else {
                 throw call.fail("limit must be 1 to \(call.limits.contractScanEntriesMax), got \(limit)")
             }
-            let entries = try call.storage {
+            let (entries, examined) = try call.storage {
                 try call.state.scan(contract: call.contract, prefix: prefix, startAfter: after.isEmpty ? nil : after, limit: limit)
             }
+            try call.charge(UInt64(examined) * 20)
             try call.countRead(max(entries.count, 1))
             // count ‖ (key length ‖ key ‖ value length ‖ value)*, lengths as little-endian u32.
             var encoded: [UInt8] = []

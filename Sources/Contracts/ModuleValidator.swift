@@ -107,9 +107,10 @@ public enum ModuleValidator {
         } catch let error as ContractError {
             throw error
         } catch let error as InstructionFilter.Found {
-            throw .invalidModule(error.instruction.hasPrefix("SIMD") || error.instruction.hasPrefix("v128")
-                ? "SIMD instruction \(error.instruction) is not allowed"
-                : "floating-point instruction \(error.instruction) is not allowed (contracts are integer-only for determinism)")
+            let floating = !["SIMD", "v128", "tail", "exception", "atomic"].contains { error.instruction.hasPrefix($0) }
+            throw .invalidModule(floating
+                ? "floating-point instruction \(error.instruction) is not allowed (contracts are integer-only for determinism)"
+                : "\(error.instruction.hasPrefix("v128") ? "SIMD instruction " : "")\(error.instruction) is not allowed")
         } catch {
             throw .invalidModule("not a valid WebAssembly module: \(String(describing: error).prefix(200))")
         }
@@ -186,6 +187,8 @@ private struct InstructionFilter: AnyInstructionVisitor {
         case .f64Const: throw Found(instruction: "f64.const")
         case .load(let kind, _) where Self.isFloat(kind): throw Found(instruction: "\(kind)")
         case .store(let kind, _) where Self.isFloat(kind): throw Found(instruction: "\(kind)")
+        case .load(let kind, _) where "\(kind)".contains("Atomic"): throw Found(instruction: "atomic \(kind)")
+        case .store(let kind, _) where "\(kind)".contains("Atomic"): throw Found(instruction: "atomic \(kind)")
         case .cmp(let kind) where Self.isFloat(kind): throw Found(instruction: "\(kind)")
         case .unary(let kind) where Self.isFloat(kind): throw Found(instruction: "\(kind)")
         case .binary(let kind) where Self.isFloat(kind): throw Found(instruction: "\(kind)")
@@ -193,7 +196,20 @@ private struct InstructionFilter: AnyInstructionVisitor {
         case .typedSelect(let type) where type == .f32 || type == .f64 || type == .v128: throw Found(instruction: "select \(type)")
         case .v128Const: throw Found(instruction: "v128.const")
         case .i8x16Shuffle, .simd, .simdLane, .simdMemLane: throw Found(instruction: "SIMD \(instruction)")
+        case .returnCall, .returnCallIndirect, .callRef, .returnCallRef: throw Found(instruction: "tail or reference call \(instruction)")
+        case .throw, .throwRef, .tryTable: throw Found(instruction: "exception handling \(instruction)")
+        case .atomicFence, .memoryAtomicNotify, .memoryAtomicWait32, .memoryAtomicWait64: throw Found(instruction: "atomic \(instruction)")
+        case _ where Self.isAtomic(instruction): throw Found(instruction: "atomic \(instruction)")
         default: return
+        }
+    }
+
+    /// Whether an instruction is one of the threads proposal's atomic read-modify-writes, loads or stores.
+    private static func isAtomic(_ instruction: Instruction) -> Bool {
+        switch instruction {
+        case .cmp, .unary, .binary, .conversion, .localGet, .localSet, .localTee, .i32Const, .i64Const,
+             .call, .br, .brIf, .end, .block, .loop, .if, .else, .drop, .select, .globalGet, .globalSet, .return: return false
+        default: return "\(instruction)".contains("Atomic")
         }
     }
 

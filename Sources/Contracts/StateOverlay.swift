@@ -1,21 +1,26 @@
 public import Ledger
 
 /// The world state during one block's execution: the committed state below, the writes of the
-/// block's successful transactions so far on top.
+/// block's successful transactions so far on top. Reads of the committed state are cached for the
+/// block, so a contract that reads one key many times costs one storage round trip.
 final class BlockState {
     let base: any WorldState
-    /// Writes of earlier transactions of the block; nil deletes.
-    private(set) var pending: [StateKey: [UInt8]?] = [:]
+    /// Writes of earlier transactions of the block, by contract; nil deletes.
+    private(set) var pending: [String: [[UInt8]: [UInt8]?]] = [:]
+    private var baseCache: [StateKey: [UInt8]?] = [:]
 
     init(base: any WorldState) { self.base = base }
 
     func value(of key: StateKey) throws -> [UInt8]? {
-        if let written = pending[key] { return written }
-        return try base.value(of: key)
+        if let written = pending[key.contract]?[key.key] { return written }
+        if let cached = baseCache[key] { return cached }
+        let value = try base.value(of: key)
+        baseCache[key] = .some(value)
+        return value
     }
 
     func apply(_ writes: [StateWrite]) {
-        for write in writes { pending[StateKey(contract: write.contract, key: write.key)] = .some(write.value) }
+        for write in writes { pending[write.contract, default: [:]][write.key] = .some(write.value) }
     }
 }
 
@@ -41,6 +46,13 @@ final class TransactionState {
         return try block.value(of: key)
     }
 
+    /// A value as `value(of:)` sees it, without entering the read set: for the executor's own
+    /// lookups (a contract's code, named by the registry entry that was read).
+    func peek(_ key: StateKey) throws -> [UInt8]? {
+        if let value = written[key] { return value }
+        return try block.value(of: key)
+    }
+
     func set(_ key: StateKey, _ value: [UInt8]?) {
         if written.updateValue(value, forKey: key) == nil { writeOrder.append(key) }
     }
@@ -51,12 +63,20 @@ final class TransactionState {
     }
 
     /// Up to `limit` live entries of `contract` whose keys start with `prefix`, after `startAfter`,
-    /// in key order, with this transaction's and the block's writes applied.
-    func scan(contract: String, prefix: [UInt8], startAfter: [UInt8]?, limit: Int) throws -> [(key: [UInt8], value: [UInt8])] {
+    /// in key order, with this transaction's and the block's writes applied. `examined` counts the
+    /// pending writes and stored rows looked at, which the caller charges for.
+    func scan(contract: String, prefix: [UInt8], startAfter: [UInt8]?, limit: Int) throws -> (entries: [(key: [UInt8], value: [UInt8])], examined: Int) {
         // Writes layered over the committed state, newest last.
         var overlay: [[UInt8]: [UInt8]?] = [:]
-        for (key, value) in block.pending where key.contract == contract && key.key.starts(with: prefix) { overlay[key.key] = value }
-        for (key, value) in written where key.contract == contract && key.key.starts(with: prefix) { overlay[key.key] = value }
+        var examined = 0
+        for (key, value) in block.pending[contract] ?? [:] {
+            examined += 1
+            if key.starts(with: prefix) { overlay[key] = value }
+        }
+        for (key, value) in written where key.contract == contract {
+            examined += 1
+            if key.key.starts(with: prefix) { overlay[key.key] = value }
+        }
         var result: [(key: [UInt8], value: [UInt8])] = []
         var cursor = startAfter
         var baseExhausted = false
@@ -66,9 +86,10 @@ final class TransactionState {
         var overlayIndex = overlayKeys.firstIndex { key in startAfter.map { $0.lexicographicallyPrecedes(key) } ?? true } ?? overlayKeys.count
         while result.count < limit {
             if baseIndex == baseBatch.count, !baseExhausted {
-                // Fetch enough to fill the page even if every overlay key shadows a base key.
-                let want = limit - result.count + overlay.count
+                // A page's worth plus one; shadowed or deleted keys make the loop fetch again.
+                let want = limit - result.count + 1
                 baseBatch = try block.base.scan(contract: contract, prefix: prefix, startAfter: cursor, limit: want)
+                examined += baseBatch.count
                 baseIndex = 0
                 baseExhausted = baseBatch.count < want
                 if let last = baseBatch.last { cursor = last.key }
@@ -85,8 +106,11 @@ final class TransactionState {
                 result.append(entry)
             }
         }
-        for entry in result { noteRead(StateKey(contract: contract, key: entry.key)) }
-        return result
+        for entry in result {
+            let key = StateKey(contract: contract, key: entry.key)
+            if written[key] == nil { noteRead(key) }
+        }
+        return (result, examined)
     }
 
     private func noteRead(_ key: StateKey) {

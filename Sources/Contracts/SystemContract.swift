@@ -135,7 +135,10 @@ struct SystemContract {
         let name = try arguments.string("name")
         let version = try arguments.string("version")
         let code = try arguments.base64("code")
-        let hookArgs = try arguments.json(hookField)
+        let hookArgs = try arguments.optionalString(hookField).map { Array($0.utf8) }
+        if let hookArgs, hookArgs.count > limits.txArgsBytesMax {
+            throw ContractError.invalidArguments("\(hookField) has \(hookArgs.count) bytes, limit \(limits.txArgsBytesMax)")
+        }
         guard ModuleValidator.isMethodName(name), !name.hasPrefix("_") else {
             throw ContractError.invalidArguments("name must be 1 to 64 printable ASCII characters, not starting with _")
         }
@@ -208,13 +211,11 @@ private struct Arguments {
         return Array(data)
     }
 
-    /// A nested JSON value, re-encoded as bytes, or nil when absent.
-    func json(_ key: String) throws(ContractError) -> [UInt8]? {
-        guard let value = object[key] else { return nil }
-        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]) else {
-            throw .invalidArguments("\(key) is not valid JSON")
-        }
-        return Array(data)
+    /// A string field, or nil when absent. (Hook arguments travel as a string holding their JSON
+    /// document, so the hook gets exactly the client's bytes, never a re-encoding.)
+    func optionalString(_ key: String) throws(ContractError) -> String? {
+        guard object[key] != nil else { return nil }
+        return try string(key)
     }
 
     func only(_ known: Set<String>) throws(ContractError) {

@@ -51,7 +51,10 @@ public final class ContractHarness {
     @discardableResult
     public func deploy(_ name: String, code: [UInt8], version: String = "1", initArgs: String? = nil) throws -> ExecutedTransaction {
         var args = #"{"name":"\#(name)","version":"\#(version)","code":"\#(Data(code).base64EncodedString())""#
-        if let initArgs { args += #","init_args":\#(initArgs)"# }
+        if let initArgs {
+            let quoted = String(decoding: try JSONSerialization.data(withJSONObject: initArgs, options: .fragmentsAllowed), as: UTF8.self)
+            args += #","init_args":\#(quoted)"#
+        }
         return try call(TransactionEnvelope.systemContract, "deploy", args + "}", gas: 1_000_000_000)
     }
 

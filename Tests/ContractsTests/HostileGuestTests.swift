@@ -35,7 +35,7 @@ final class HostileGuestTests: XCTestCase {
     }
 
     func testStateReadLoopsStopOnTheReadLimitOrFuel() throws {
-        let (result, _) = try run(Guests.stateLoop, "hammer")
+        let (result, _) = try run(Guests.stateLoop, "hammer", gas: 100_000_000)
         XCTAssertEqual(result.receipt.error, "host call state_get: more than 10000 state reads in one call")
         let (starved, _) = try run(Guests.stateLoop, "hammer", gas: 100_000)
         XCTAssertEqual(starved.receipt.error, "out of fuel (budget 100000)")
@@ -123,6 +123,12 @@ final class HostileGuestTests: XCTestCase {
              "a table must declare a maximum of at most 10000 elements"),
             (#"(module (memory (export "memory") 1 1) (data (i32.const 65535) "ab") \#(method))"#,
              "does not instantiate: trap: out of bounds memory access"),
+            (#"(module (memory (export "memory") 1 1) (func $f) (func (export "m") (return_call $f)))"#,
+             "tail or reference call returnCall(functionIndex: 0) is not allowed"),
+            (#"(module (memory (export "memory") 1 1) (func (export "m") (drop (i32.atomic.load (i32.const 0)))))"#,
+             "atomic i32AtomicLoad is not allowed"),
+            (#"(module (memory (export "memory") 1 1) (func (export "m") (drop (i64.add (i32.const 1) (i32.const 2)))))"#,
+             "does not instantiate: the body does not type-check"),
         ]
         for (text, error) in cases {
             let code = try wat2wasm(text, features: .all)

@@ -203,6 +203,17 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(((try JSONSerialization.jsonObject(with: Data(info.result)) as? [String: Any])?["supply"] as? NSNumber)?.intValue, 1000)
     }
 
+    func testInitArgumentsReachInitByteForByte() throws {
+        let chain = try ContractHarness()
+        let treasurer = try PrivateKey.generate(.ed25519)
+        try deploy("points", on: chain, initArgs: #"{"admin":"\#(address(treasurer))"}"#)
+        assertReverts(try chain.call("points", "mint", #"{"to":"\#(address(treasurer))","amount":5}"#), containing: "admin")
+        _ = json(try chain.call("points", "mint", #"{"to":"\#(address(treasurer))","amount":5}"#, by: treasurer))
+        let bad = try chain.call("_system", "deploy", #"{"name":"p2","version":"1","code":"\#(Data(try Self.module("points")).base64EncodedString())","init_args":{"admin":1}}"#,
+                                 gas: 1_000_000_000)
+        XCTAssertEqual(bad.receipt.error, "invalid arguments: init_args must be a string")
+    }
+
     func testRepeatedRunsOfTheSDKContractsBurnTheSameFuel() throws {
         // Determinism through the SDKs' allocator and JSON code, not only hand-written guests.
         var random = SeededRandom(seed: 11)
