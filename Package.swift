@@ -40,6 +40,12 @@ let package = Package(
         // Ledger types and their encodings: transactions, block headers, certificates. Pure.
         .target(name: "Ledger", dependencies: ["HanseCore", "Crypto", "Merkle"], swiftSettings: strict),
 
+        // Consensus as pure state machines (solo, Tendermint BFT): no clock, network or storage.
+        .target(name: "Consensus", dependencies: ["HanseCore"], swiftSettings: strict),
+
+        // The deterministic consensus simulator: seeded network faults, crashes, Byzantine validators.
+        .target(name: "Simulator", dependencies: ["HanseCore", "Crypto", "Consensus"], swiftSettings: strict),
+
         // Smart contracts: deploy-time module validation, the WasmKit runtime with fuel metering,
         // the host API, state overlays, the `_system` lifecycle contract; implements Ledger's
         // TransactionExecutor.
@@ -86,7 +92,7 @@ let package = Package(
         .target(
             name: "HanseCLI",
             dependencies: [
-                "HanseCore", "Crypto", "Merkle", "Ledger", "Contracts", "Storage", "PostgresStorage", "HTTP1", "HTTPServer", "API",
+                "HanseCore", "Crypto", "Merkle", "Ledger", "Contracts", "Storage", "PostgresStorage", "HTTP1", "HTTPServer", "API", "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -107,6 +113,7 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "HanseCore"], exclude: ["crosscheck.py", "Vectors"], swiftSettings: strict),
         .testTarget(name: "MerkleTests", dependencies: ["Merkle", "HanseCore"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Crypto", "Merkle", "HanseCore"], swiftSettings: strict),
+        .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Simulator", "HanseCore"], swiftSettings: strict),
         .testTarget(
             name: "ContractsTests",
             dependencies: ["Contracts", "Ledger", "Crypto", "HanseCore", "HanseTesting", .product(name: "WAT", package: "WasmKit")],
