@@ -79,6 +79,12 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // The chain runtime: per-chain workers on Dispatch, mempool, block pipeline, consensus WAL.
+        .target(
+            name: "Node",
+            dependencies: ["HanseCore", "Crypto", "Merkle", "Ledger", "Consensus", "Contracts", "PostgresStorage"],
+            swiftSettings: strict),
+
         // Router, request context, middleware, problem responses and the routes.
         .target(
             name: "API",
@@ -113,6 +119,11 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "HanseCore"], exclude: ["crosscheck.py", "Vectors"], swiftSettings: strict),
         .testTarget(name: "MerkleTests", dependencies: ["Merkle", "HanseCore"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Crypto", "Merkle", "HanseCore"], swiftSettings: strict),
+        .testTarget(
+            name: "NodeTests",
+            dependencies: ["Node", "Consensus", "Contracts", "PostgresStorage", "Ledger", "Crypto", "HanseCore", "HanseTesting",
+                           .product(name: "WAT", package: "WasmKit")],
+            swiftSettings: strict),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Simulator", "HanseCore"], swiftSettings: strict),
         .testTarget(
             name: "ContractsTests",

@@ -1,11 +1,11 @@
 /// The two kinds of vote of a Tendermint round.
-public enum VoteType: UInt8, Sendable, Hashable {
+public enum VoteType: UInt8, Sendable, Hashable, Codable {
     case prevote = 1
     case precommit = 2
 }
 
 /// A validator's vote for a value (by its id) or for nothing (`valueID == nil`) in one round.
-public struct Vote: Sendable, Hashable {
+public struct Vote: Sendable, Hashable, Codable {
     public var type: VoteType
     public var height: UInt64
     public var round: UInt32
@@ -21,7 +21,7 @@ public struct Vote: Sendable, Hashable {
     }
 }
 
-public struct SignedVote: Sendable, Hashable {
+public struct SignedVote: Sendable, Hashable, Codable {
     public var vote: Vote
     public var signature: [UInt8]
     public init(vote: Vote, signature: [UInt8]) {
@@ -32,7 +32,7 @@ public struct SignedVote: Sendable, Hashable {
 
 /// The proposer's value for a round, with the round in which it was last seen with a prevote
 /// quorum (`validRound`, -1 if none): the paper's PROPOSAL message.
-public struct Proposal: Sendable, Hashable {
+public struct Proposal: Sendable, Hashable, Codable {
     public var height: UInt64
     public var round: UInt32
     public var value: [UInt8]
@@ -48,7 +48,7 @@ public struct Proposal: Sendable, Hashable {
     }
 }
 
-public struct SignedProposal: Sendable, Hashable {
+public struct SignedProposal: Sendable, Hashable, Codable {
     public var proposal: Proposal
     public var signature: [UInt8]
     public init(proposal: Proposal, signature: [UInt8]) {
@@ -59,7 +59,7 @@ public struct SignedProposal: Sendable, Hashable {
 
 /// A decided value with its proof: precommits of a quorum for its id in one round. It is what a
 /// validator commits, and what brings a validator that fell behind up to date.
-public struct Decision: Sendable, Hashable {
+public struct Decision: Sendable, Hashable, Codable {
     public var height: UInt64
     public var round: UInt32
     public var value: [UInt8]
@@ -74,7 +74,7 @@ public struct Decision: Sendable, Hashable {
 }
 
 /// What validators send each other.
-public enum ConsensusMessage: Sendable, Hashable {
+public enum ConsensusMessage: Sendable, Hashable, Codable {
     case proposal(SignedProposal)
     case vote(SignedVote)
     /// A decision, sent to a validator that is behind.

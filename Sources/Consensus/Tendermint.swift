@@ -40,7 +40,7 @@ public struct ConsensusConfig: Sendable, Equatable {
 }
 
 /// The steps of a round.
-public enum RoundStep: UInt8, Sendable, Comparable {
+public enum RoundStep: UInt8, Sendable, Comparable, Codable {
     case propose = 1, prevote = 2, precommit = 3
     public static func < (lhs: RoundStep, rhs: RoundStep) -> Bool { lhs.rawValue < rhs.rawValue }
 }
@@ -48,7 +48,7 @@ public enum RoundStep: UInt8, Sendable, Comparable {
 /// What must survive a crash, written before any message of the same `Ready` leaves: with it a
 /// restarted validator never signs two different votes for one round and step, and keeps its
 /// lock (the paper's safety argument rests on both).
-public struct HardState: Sendable, Equatable {
+public struct HardState: Sendable, Equatable, Codable {
     public var height: UInt64
     public var round: UInt32
     public var step: RoundStep
@@ -181,6 +181,9 @@ public struct Tendermint<Host: ConsensusHost> {
             return
         }
         if message.height < state.height {
+            // A peer still voting on the last height gets its decision (never in answer to a
+            // decision, or two validators ahead of it would hand it back and forth).
+            if case .decision = message { return }
             if let decision = lastDecision, decision.height == message.height, peer != config.me {
                 ready.direct.append((peer, .decision(decision)))
             }

@@ -42,6 +42,23 @@ public struct Limits: Sendable, Equatable {
     /// Most validators of one chain (index fits the certificate encoding). Default: 100.
     public var chainValidatorsMax: Int = 100
 
+    // MARK: Chains
+    /// Transactions waiting in one chain's mempool; a full mempool answers "try later". Default:
+    /// 50,000 (ten blocks of the largest size).
+    public var mempoolTransactionsMax: Int = 50_000
+    /// Bytes of signed transactions waiting in one chain's mempool. Default: 64 MiB.
+    public var mempoolBytesMax: Int = 64 << 20
+    /// Transactions one signer may have waiting, so that one busy client cannot fill the
+    /// mempool for everyone. Default: 5,000.
+    public var mempoolPerSignerMax: Int = 5_000
+    /// Most transactions and bytes in one block, and how long a proposer waits to fill one.
+    /// Defaults: 5,000 transactions, 16 MiB, 50 ms.
+    public var blockTransactionsMax: Int = 5_000
+    public var blockBytesMax: Int = 16 << 20
+    public var blockMaxDelay: Duration = .milliseconds(50)
+    /// Length of a consensus tick: timeouts are counted in ticks. Default: 20 ms.
+    public var consensusTick: Duration = .milliseconds(20)
+
     // MARK: Contracts
     /// Largest Wasm module a deploy may carry. Default: 512 KiB (an Embedded Swift contract with
     /// JSON is 20 to 60 KiB).

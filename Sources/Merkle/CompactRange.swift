@@ -7,6 +7,15 @@ public struct CompactRange: Sendable {
 
     public init() {}
 
+    /// The range of a tree of `size` leaves from its perfect subtree roots, largest first (one
+    /// per set bit of `size`, as `PostgresMerkleTree.compactRange` reads them).
+    public init?(size: UInt64, peaks: [MerkleHash]) {
+        let levels = (0..<64).reversed().filter { size >> UInt64($0) & 1 == 1 }
+        guard levels.count == peaks.count else { return nil }
+        self.peaks = zip(levels, peaks).map { ($0, $1) }
+        self.size = size
+    }
+
     /// Appends a leaf hash.
     public mutating func append(_ leafHash: MerkleHash) {
         var node = (level: 0, hash: leafHash)

@@ -55,6 +55,24 @@ public struct PostgresMerkleTree: Sendable {
     }
 
     /// MTH of the first `size` leaves.
+    /// The right border of the stored tree of `size` leaves: one stored perfect subtree per set
+    /// bit of `size`, largest first. With it the next root is computed without the database.
+    public func compactRange(size: UInt64, on connection: PostgresConnection) throws -> CompactRange {
+        var ids: [NodeID] = []
+        var start: UInt64 = 0
+        for level in (0..<64).reversed() where size >> UInt64(level) & 1 == 1 {
+            ids.append(NodeID(level: UInt8(level), index: start >> UInt64(level)))
+            start += 1 << UInt64(level)
+        }
+        let nodes = try fetch(Set(ids), on: connection)
+        let peaks = try ids.map { id -> MerkleHash in
+            guard let hash = nodes[id] else { throw PostgresError(.query, "ledger tree node \(id) is missing") }
+            return hash
+        }
+        guard let range = CompactRange(size: size, peaks: peaks) else { throw PostgresError(.query, "ledger tree border does not match size \(size)") }
+        return range
+    }
+
     public func root(size: UInt64, on connection: PostgresConnection) throws -> MerkleHash {
         try root(size: size, on: connection, known: [:])
     }

@@ -1,0 +1,340 @@
+public import Consensus
+public import Contracts
+public import Crypto
+public import Ledger
+public import PostgresStorage
+internal import Dispatch
+internal import Foundation
+public import HanseCore
+internal import Merkle
+
+/// How a chain reaches agreement.
+public enum ConsensusKind: String, Sendable { case solo, bft }
+
+/// What a chain worker needs: the chain, its validators (with the keys of those this node hosts),
+/// its executor and its storage.
+public struct ChainSetup: Sendable {
+    public var chainID: String
+    public var schema: String
+    public var kind: ConsensusKind
+    public var validatorSet: ValidatorSet
+    /// Private keys of the validators hosted here, by validator index.
+    public var hostedKeys: [Int: PrivateKey]
+    public var rules: ChainRules
+
+    public init(chainID: String, schema: String, kind: ConsensusKind, validatorSet: ValidatorSet, hostedKeys: [Int: PrivateKey], rules: ChainRules) {
+        self.chainID = chainID
+        self.schema = schema
+        self.kind = kind
+        self.validatorSet = validatorSet
+        self.hostedKeys = hostedKeys
+        self.rules = rules
+    }
+}
+
+/// One chain's block pipeline on its own serial Dispatch queue: the mempool, the consensus state
+/// machines of the validators hosted on this node (messages between them stay in process), block
+/// building and execution, the write-ahead log, the one-transaction block commit, and waking
+/// whoever waits for a transaction. Idle (an empty mempool and nothing proposed), it runs no
+/// timer and uses no CPU.
+public final class ChainWorker: @unchecked Sendable {
+    public let setup: ChainSetup
+    private let limits: Limits
+    private let pool: PostgresPool
+    private let store: PostgresChainStore
+    private let tree: PostgresMerkleTree
+    private let log: PostgresConsensusLog
+    private let executor: ContractExecutor
+    private let queue: DispatchQueue
+
+    // Everything below is touched only on `queue`.
+    private var mempool: Mempool
+    private var engines: [Int: Engine] = [:]
+    private var head: (height: UInt64, hash: [UInt8], timestamp: UInt64)?
+    private var ledger = CompactRange()
+    private var executed: [[UInt8]: [ExecutedTransaction]] = [:]
+    private var inbox: [(to: Int, from: Int, message: ConsensusMessage)] = []
+    private var draining = false
+    private var valueWanted: [(validator: Int, height: UInt64, round: UInt32)] = []
+    private var timer: (any DispatchSourceTimer)?
+    private var waiters: [[UInt8]: [(ExecutedTransaction) -> Void]] = [:]
+    private var stopped = false
+    /// Blocks this worker committed since it started.
+    public private(set) var committedBlocks = 0
+
+    enum Engine {
+        case solo(Solo<ChainHost>)
+        case bft(Tendermint<ChainHost>)
+
+        mutating func start() -> Ready {
+            switch self {
+            case .solo(var solo): defer { self = .solo(solo) }; return solo.start()
+            case .bft(var bft): defer { self = .bft(bft) }; return bft.start()
+            }
+        }
+
+        mutating func step(_ input: ConsensusInput) -> Ready {
+            switch self {
+            case .solo(var solo): defer { self = .solo(solo) }; return solo.step(input)
+            case .bft(var bft): defer { self = .bft(bft) }; return bft.step(input)
+            }
+        }
+    }
+
+    public init(setup: ChainSetup, executor: ContractExecutor, pool: PostgresPool, limits: Limits = Limits()) throws {
+        precondition(setup.kind == .bft || setup.validatorSet.keys.count == 1, "a solo chain has one validator")
+        self.setup = setup
+        self.limits = limits
+        self.pool = pool
+        self.executor = executor
+        self.store = try PostgresChainStore(schema: setup.schema)
+        self.tree = try PostgresMerkleTree(schema: setup.schema)
+        self.log = try PostgresConsensusLog(schema: setup.schema)
+        self.mempool = Mempool(limits: limits)
+        self.queue = DispatchQueue(label: "hanse.chain.\(setup.chainID)")
+    }
+
+    // MARK: - Public interface (any thread)
+
+    /// Resumes the chain from PostgreSQL: the committed head, the ledger tree's border, and each
+    /// hosted validator's write-ahead-logged state for the next height.
+    public func start() throws {
+        try queue.sync {
+            let (head, ledger, wal) = try pool.withConnection { connection in
+                let head = try store.head(on: connection)
+                let ledger = try tree.compactRange(size: head?.ledgerSize ?? 0, on: connection)
+                return (head, ledger, try log.load(pool: pool))
+            }
+            if let head, let block = try pool.withConnection({ try store.block(height: head.height, on: $0) }) {
+                self.head = (head.height, head.hash, block.header.timestamp)
+            }
+            self.ledger = ledger
+            let next = nextHeight
+            for (index, key) in setup.hostedKeys.sorted(by: { $0.key < $1.key }) {
+                let host = ChainHost(chainID: setup.chainID, key: key, validators: setup.validatorSet) { [unowned self] value, height in
+                    self.judge(value, height: height)
+                }
+                switch setup.kind {
+                case .solo:
+                    engines[index] = .solo(Solo(host: host, height: next))
+                case .bft:
+                    var state = HardState.start(height: next)
+                    if let saved = wal[index], saved.height == next,
+                       let decoded = try? JSONDecoder().decode(HardState.self, from: Data(saved.state.utf8)) { state = decoded }
+                    var config = ConsensusConfig(validators: setup.validatorSet.keys.count, me: index)
+                    config.valueBytesMax = limits.blockBytesMax + limits.blockBytesMax / 4
+                    engines[index] = .bft(Tendermint(config: config, host: host, state: state))
+                }
+            }
+            for index in engines.keys.sorted() {
+                let ready = engines[index]!.start()
+                handle(ready, of: index)
+            }
+            drain()
+        }
+    }
+
+    /// Stops ticking and drops the mempool; the chain resumes from PostgreSQL with `start`.
+    public func stop() {
+        queue.sync {
+            stopped = true
+            timer?.cancel()
+            timer = nil
+        }
+    }
+
+    /// Admits a transaction whose signature the caller checked.
+    public func submit(_ envelope: TransactionEnvelope) -> Mempool.Admission {
+        queue.sync {
+            guard !stopped else { return .full("the chain is stopped") }
+            let admission = mempool.add(envelope, nextHeight: nextHeight, now: Self.nowMilliseconds())
+            if admission == .accepted { mempoolChanged() }
+            return admission
+        }
+    }
+
+    /// Calls `done` on the worker's queue when the transaction is committed (or right away if it
+    /// is committed already in this run: callers check storage first).
+    public func onCommit(of id: [UInt8], _ done: @escaping @Sendable (ExecutedTransaction) -> Void) {
+        queue.async { self.waiters[id, default: []].append(done) }
+    }
+
+    /// The height of the last committed block, and transactions waiting.
+    public var status: (height: UInt64?, mempool: Int, ticking: Bool) {
+        queue.sync { (head?.height, mempool.count, timer != nil) }
+    }
+
+    // MARK: - Consensus plumbing (on the queue)
+
+    private var nextHeight: UInt64 { head.map { $0.height + 1 } ?? 0 }
+
+    private func handle(_ ready: Ready, of index: Int) {
+        if let state = ready.hardState, case .bft = engines[index] {
+            // The write-ahead log, before any message of this step leaves.
+            do {
+                let json = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+                try log.save(validator: index, height: state.height, state: json, pool: pool)
+            } catch {
+                // Without the log a validator could later sign twice: stop this chain instead.
+                fail("cannot write the consensus log: \(error)")
+                return
+            }
+        }
+        for message in ready.broadcast {
+            for peer in engines.keys where peer != index { inbox.append((peer, index, message)) }
+        }
+        for (peer, message) in ready.direct where engines[peer] != nil { inbox.append((peer, index, message)) }
+        for decision in ready.decisions { commit(decision) }
+        if let (height, round) = ready.proposalNeeded { valueWanted.append((index, height, round)) }
+    }
+
+    /// Delivers queued messages and value requests until nothing is left (no recursion: handling a
+    /// step may queue more).
+    private func drain() {
+        guard !draining else { return }
+        draining = true
+        defer { draining = false }
+        while !stopped {
+            if !inbox.isEmpty {
+                let (to, from, message) = inbox.removeFirst()
+                guard engines[to] != nil else { continue }
+                let ready = engines[to]!.step(.message(message, from: from))
+                handle(ready, of: to)
+                continue
+            }
+            guard provideValue() else { break }
+        }
+        updateTimer()
+    }
+
+    /// Gives a waiting proposer a block, if there are transactions; returns whether it did.
+    private func provideValue() -> Bool {
+        valueWanted.removeAll { $0.height != nextHeight }
+        guard !mempool.isEmpty, let request = valueWanted.first else { return false }
+        valueWanted.removeFirst()
+        guard let value = buildBlock(proposer: request.validator) else { return true }
+        let ready = engines[request.validator]!.step(.proposalValue(height: request.height, round: request.round, value: value))
+        handle(ready, of: request.validator)
+        return true
+    }
+
+    private func mempoolChanged() {
+        drain()
+    }
+
+    // MARK: - Blocks
+
+    /// Executes a batch from the mempool on top of the head and encodes it as a proposal.
+    private func buildBlock(proposer: Int) -> [UInt8]? {
+        let height = nextHeight
+        let now = max(Self.nowMilliseconds(), (head?.timestamp ?? 0) + 1)
+        let batch = mempool.batch(maxCount: limits.blockTransactionsMax, maxBytes: limits.blockBytesMax, height: height, now: now)
+        guard !batch.isEmpty else { return nil }
+        guard let (header, transactions) = execute(batch, height: height, timestamp: now, proposer: proposer) else { return nil }
+        executed[header.hash] = transactions
+        return BlockProposal(header: header, transactions: batch).encoded
+    }
+
+    private func execute(_ batch: [TransactionEnvelope], height: UInt64, timestamp: UInt64, proposer: Int) -> (BlockHeader, [ExecutedTransaction])? {
+        let context = BlockContext(chainID: setup.chainID, height: height, timestampMilliseconds: timestamp)
+        do {
+            let transactions = try executor.execute(batch, in: context, state: PostgresWorldState(schema: setup.schema, pool: pool))
+            var ledger = self.ledger
+            for transaction in transactions { ledger.append(RFC6962.leafHash(transaction.envelope.id)) }
+            let header = BlockHeader(chainID: setup.chainID, height: height, previousHash: head?.hash ?? [UInt8](repeating: 0, count: 32),
+                                     txRoot: BlockRoots.txRoot(transactions), writeSetRoot: BlockRoots.writeSetRoot(transactions),
+                                     ledgerRoot: ledger.root, ledgerSize: ledger.size, timestamp: timestamp, proposer: UInt32(proposer),
+                                     validatorSetHash: setup.validatorSet.hash)
+            return (header, transactions)
+        } catch {
+            return nil
+        }
+    }
+
+    /// Whether a proposed block is the one this node would build from the same transactions:
+    /// it extends the head, and re-executing it gives the same header.
+    private func judge(_ value: [UInt8], height: UInt64) -> Bool {
+        guard let proposal = BlockProposal(encoded: value) else { return false }
+        // The block this node just committed, handed to a hosted validator still deciding it.
+        if let head, height == head.height, proposal.header.hash == head.hash { return true }
+        guard height == nextHeight else { return false }
+        let header = proposal.header
+        if executed[header.hash] != nil { return true }
+        guard header.chainID == setup.chainID, header.height == height,
+              header.previousHash == (head?.hash ?? [UInt8](repeating: 0, count: 32)),
+              header.validatorSetHash == setup.validatorSet.hash, header.timestamp > (head?.timestamp ?? 0),
+              Int(header.proposer) < setup.validatorSet.keys.count, !proposal.transactions.isEmpty,
+              proposal.transactions.count <= limits.blockTransactionsMax,
+              proposal.transactions.allSatisfy({ $0.chainID == setup.chainID && !Mempool.isExpired($0, height: height, now: header.timestamp) }),
+              Set(proposal.transactions.map(\.id)).count == proposal.transactions.count else { return false }
+        let cache = PublicKeyCache()
+        guard proposal.transactions.allSatisfy({ (try? $0.verify(limits: limits, cache: cache)) != nil }),
+              let (rebuilt, transactions) = execute(proposal.transactions, height: height, timestamp: header.timestamp, proposer: Int(header.proposer)),
+              rebuilt == header else { return false }
+        executed[header.hash] = transactions
+        return true
+    }
+
+    private func commit(_ decision: Decision) {
+        guard decision.height == nextHeight, let proposal = BlockProposal(encoded: decision.value),
+              let transactions = executed[proposal.header.hash] else { return }
+        let header = proposal.header
+        let certificate = CommitCertificate(chainID: setup.chainID, height: header.height, round: decision.round, blockHash: header.hash,
+                                            signatures: decision.precommits.map { .init(validator: UInt32($0.vote.validator), signature: $0.signature) })
+        do {
+            try store.commit(CommittedBlock(header: header, certificate: certificate, transactions: transactions), pool: pool)
+        } catch {
+            fail("cannot commit block \(header.height): \(error)")
+            return
+        }
+        head = (header.height, header.hash, header.timestamp)
+        for transaction in transactions { ledger.append(RFC6962.leafHash(transaction.envelope.id)) }
+        committedBlocks += 1
+        executed = [:]
+        mempool.remove(transactions.map(\.envelope.id))
+        mempool.dropExpired(height: nextHeight, now: Self.nowMilliseconds())
+        for transaction in transactions {
+            for waiter in waiters.removeValue(forKey: transaction.envelope.id) ?? [] { waiter(transaction) }
+        }
+        // Validators hosted here that have not decided yet take the decision directly.
+        for index in engines.keys.sorted() {
+            inbox.append((index, index == 0 ? 1 % max(engines.count, 1) : 0, .decision(decision)))
+        }
+    }
+
+    private func fail(_ reason: String) {
+        FileHandle.standardError.write(Data("chain \(setup.chainID): \(reason); the chain stops\n".utf8))
+        stopped = true
+        timer?.cancel()
+        timer = nil
+    }
+
+    // MARK: - Time
+
+    /// Ticks run only while there is work: transactions waiting or a height in progress with
+    /// transactions. An idle chain has no timer.
+    private func updateTimer() {
+        let busy = !stopped && !mempool.isEmpty
+        if busy, timer == nil {
+            let source = DispatchSource.makeTimerSource(queue: queue)
+            let interval = DispatchTimeInterval.milliseconds(Int(limits.consensusTick.wholeMilliseconds))
+            source.schedule(deadline: .now() + interval, repeating: interval)
+            source.setEventHandler { [weak self] in self?.tick() }
+            source.resume()
+            timer = source
+        } else if !busy, let source = timer {
+            source.cancel()
+            timer = nil
+        }
+    }
+
+    private func tick() {
+        for index in engines.keys.sorted() {
+            let ready = engines[index]!.step(.tick)
+            handle(ready, of: index)
+        }
+        drain()
+    }
+
+    static func nowMilliseconds() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+}

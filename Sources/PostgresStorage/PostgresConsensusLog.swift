@@ -1,0 +1,36 @@
+internal import HanseCore
+
+/// A chain's consensus write-ahead log in PostgreSQL (`consensus_wal`): the latest persisted state
+/// of each validator the node hosts, as the consensus layer encoded it.
+public struct PostgresConsensusLog: Sendable {
+    public let schema: String
+    private let table: String
+
+    public init(schema: String) throws {
+        guard PostgresMigrator.isValidSchemaName(schema) else { throw PostgresError(.query, "bad schema name \(schema)") }
+        self.schema = schema
+        self.table = "\(quoteIdentifier(schema)).consensus_wal"
+    }
+
+    /// Replaces `validator`'s state; durable when it returns (the pool's connections commit each
+    /// statement, and PostgreSQL's synchronous commit is on).
+    public func save(validator: Int, height: UInt64, state: String, pool: PostgresPool) throws {
+        _ = try pool.withConnection { connection in
+            try connection.query(PostgresStatement("wal.save.\(schema)", """
+                INSERT INTO \(table) (validator, height, state) VALUES ($1, $2, $3::jsonb)
+                ON CONFLICT (validator) DO UPDATE SET height = EXCLUDED.height, state = EXCLUDED.state, updated_at = now()
+                """), [.int(Int64(validator)), .int(Int64(height)), .text(state)])
+        }
+    }
+
+    /// Every validator's last saved state.
+    public func load(pool: PostgresPool) throws -> [Int: (height: UInt64, state: String)] {
+        try pool.withConnection { connection in
+            var states: [Int: (UInt64, String)] = [:]
+            for row in try connection.query(PostgresStatement("wal.load.\(schema)", "SELECT validator, height, state::text FROM \(table)")).rows {
+                states[try row.decode(Int.self, column: 0)] = (UInt64(try row.decode(Int64.self, column: 1)), try row.decode(String.self, column: 2))
+            }
+            return states
+        }
+    }
+}
