@@ -139,6 +139,16 @@ public final class Simulation {
                                 })
     }
 
+    static func describe(_ evidence: Evidence) -> String {
+        func id(_ bytes: [UInt8]?) -> String { bytes.map { $0.prefix(4).map { String($0, radix: 16) }.joined() } ?? "nil" }
+        switch evidence {
+        case .conflictingVotes(let a, let b):
+            return "\(a.vote.type) h\(a.vote.height) r\(a.vote.round): \(id(a.vote.valueID)) vs \(id(b.vote.valueID))"
+        case .conflictingProposals(let a, let b):
+            return "proposal h\(a.proposal.height) r\(a.proposal.round) vr \(a.proposal.validRound)/\(b.proposal.validRound)"
+        }
+    }
+
     // MARK: - Validators
 
     private func boot(_ index: Int) {
@@ -158,7 +168,7 @@ public final class Simulation {
         for decision in ready.decisions { commit(decision, by: index) }
         evidence += ready.evidence.count
         for proof in ready.evidence where !byzantine.contains(proof.validator) {
-            violations.append("safety: honest validator \(proof.validator) signed two different messages for one round and step (seen by \(index))")
+            violations.append("safety: honest validator \(proof.validator) signed two different messages for one round and step (seen by \(index) at tick \(now)): \(Self.describe(proof))")
         }
         if options.crashes, now < options.healAt, !byzantine.contains(index), random.next() % 1000 < 3,
            crashedUntil.compactMap({ $0 }).count < (options.validators - 1) / 3 + 1 {
@@ -306,9 +316,11 @@ public final class Simulation {
         let peer = Int(random.next() % UInt64(options.validators))
         let vote = Vote(type: random.next() % 2 == 0 ? .prevote : .precommit, height: random.next() % 20, round: UInt32(random.next() % 1000),
                         valueID: Array(repeating: UInt8(random.next() % 256), count: Int(random.next() % 40)), validator: Int(random.next() % 9))
+        var own = vote
+        own.validator = index  // it can sign validly only as itself
         let garbage: [ConsensusMessage] = [
             .vote(SignedVote(vote: vote, signature: Array(repeating: 7, count: 32))),
-            .vote(SignedVote(vote: vote, signature: crypto.sign(vote))),
+            .vote(SignedVote(vote: own, signature: crypto.sign(own))),
             .decision(Decision(height: vote.height, round: 0, value: Array("ok-forged".utf8), precommits: [])),
             .proposal(SignedProposal(proposal: Proposal(height: vote.height, round: vote.round, value: [], validRound: Int64(vote.round) + 5,
                                                         proposer: index), signature: [])),

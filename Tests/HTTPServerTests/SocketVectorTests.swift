@@ -28,9 +28,18 @@ final class SocketVectorTests: XCTestCase {
                 for (client, split) in zip(clients, splits) where split < raw.count { client.send(raw[split...]) }
                 usleep(150_000)
                 for (client, split) in zip(clients, splits) {
-                    let (bytes, closed) = client.receive(quiet: .zero)
-                    let responses = TestResponse.parseAll(bytes).responses
-                    let verdict = Self.verdict(responses: responses, closed: closed, vector: vector)
+                    var (bytes, closed) = client.receive(quiet: .zero)
+                    var responses = TestResponse.parseAll(bytes).responses
+                    var verdict = Self.verdict(responses: responses, closed: closed, vector: vector)
+                    if verdict != vector.wanted {
+                        // A loaded machine (CI runs other suites beside this one) may answer after
+                        // the first quiet period: give the connection a longer one before judging.
+                        let (more, closedLater) = client.receive(quiet: .seconds(2))
+                        bytes += more
+                        closed = closed || closedLater
+                        responses = TestResponse.parseAll(bytes).responses
+                        verdict = Self.verdict(responses: responses, closed: closed, vector: vector)
+                    }
                     if verdict != vector.wanted {
                         XCTFail("\(vector.id) split at \(split): got \(verdict), want \(vector.wanted); statuses \(responses.map(\.status)), closed \(closed)")
                         break
