@@ -82,7 +82,8 @@ let package = Package(
         // The chain runtime: per-chain workers on Dispatch, mempool, block pipeline, consensus WAL.
         .target(
             name: "Node",
-            dependencies: ["HanseCore", "Crypto", "Merkle", "Ledger", "Consensus", "Contracts", "PostgresStorage"],
+            dependencies: ["HanseCore", "Crypto", "Merkle", "Ledger", "Consensus", "Contracts", "Storage", "PostgresStorage", "API",
+                           .product(name: "WAT", package: "WasmKit"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
 
         // Router, request context, middleware, problem responses and the routes.
@@ -98,7 +99,7 @@ let package = Package(
         .target(
             name: "HanseCLI",
             dependencies: [
-                "HanseCore", "Crypto", "Merkle", "Ledger", "Contracts", "Storage", "PostgresStorage", "HTTP1", "HTTPServer", "API", "Simulator",
+                "HanseCore", "Crypto", "Merkle", "Ledger", "Contracts", "Storage", "PostgresStorage", "HTTP1", "HTTPServer", "API", "Simulator", "Node",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),

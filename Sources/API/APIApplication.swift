@@ -15,13 +15,22 @@ public struct APIConfiguration: Sendable {
     public var verifyOperatorToken: @Sendable (String) -> Bool
     /// Applied to every request after authentication; nil for none.
     public var rateLimiter: (any RateLimiter)?
+    /// Resolves a presented tenant API key to its principal (`.apiKey`), or nil when it is unknown
+    /// or revoked, or its tenant is not active.
+    public var authenticateAPIKey: @Sendable (String) -> Principal?
+    /// Called after every state-changing request (not GET, HEAD or OPTIONS) with its outcome.
+    public var audit: (@Sendable (RequestContext, Int) -> Void)?
 
     public init(limits: Limits = Limits(), cors: CORSConfiguration? = nil,
-                verifyOperatorToken: @escaping @Sendable (String) -> Bool, rateLimiter: (any RateLimiter)? = nil) {
+                verifyOperatorToken: @escaping @Sendable (String) -> Bool, rateLimiter: (any RateLimiter)? = nil,
+                authenticateAPIKey: @escaping @Sendable (String) -> Principal? = { _ in nil },
+                audit: (@Sendable (RequestContext, Int) -> Void)? = nil) {
         self.limits = limits
         self.cors = cors
         self.verifyOperatorToken = verifyOperatorToken
         self.rateLimiter = rateLimiter
+        self.authenticateAPIKey = authenticateAPIKey
+        self.audit = audit
     }
 }
 
@@ -91,6 +100,10 @@ public final class APIApplication: HTTPHandler {
             context.logger.error("handler failed", metadata: ["error": "\(error)", "path": "\(request.head.path)"])
             response = APIError.internalError(requestID: requestID).response(requestID: requestID)
         }
+        if let audit = configuration.audit, context.principal != .anonymous,
+           !["GET", "HEAD", "OPTIONS"].contains(request.head.method) {
+            audit(context, response.status)
+        }
         response.headers.set("X-Request-Id", requestID)
         if let origin, let cors = configuration.cors, cors.allows(origin) {
             response.headers.set("Access-Control-Allow-Origin", cors.allowedOrigins.contains("*") ? "*" : origin)
@@ -144,25 +157,40 @@ public final class APIApplication: HTTPHandler {
     }
 
     private func authenticate(_ context: inout RequestContext, access: Access) throws {
-        guard access == .operator else { return }
+        guard access != .open else { return }
         guard let authorization = context.request.head.headers["Authorization"] else {
-            throw APIError.unauthorized("this route needs the operator token: Authorization: Bearer <token>")
+            throw APIError.unauthorized(access == .operator
+                ? "this route needs the operator token: Authorization: Bearer <token>"
+                : "this route needs a tenant API key: Authorization: Bearer <key>")
         }
         let parts = authorization.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw APIError.unauthorized("Authorization must be: Bearer <token>")
         }
-        guard configuration.verifyOperatorToken(String(parts[1])) else {
-            throw APIError.unauthorized("the operator token is not valid")
+        let presented = String(parts[1])
+        switch access {
+        case .open:
+            return
+        case .operator:
+            guard configuration.verifyOperatorToken(presented) else { throw APIError.unauthorized("the operator token is not valid") }
+            context.principal = .operator
+        case .tenant(let needed):
+            guard let principal = configuration.authenticateAPIKey(presented), case .apiKey(let tenant, _, let scopes) = principal else {
+                throw APIError.unauthorized("the API key is not valid (unknown, revoked, or its tenant is suspended)")
+            }
+            guard scopes.contains(where: { $0 >= needed }) else {
+                throw APIError.forbidden("this route needs an API key with scope \(needed.rawValue); this key has \(scopes.map(\.rawValue).joined(separator: ", "))")
+            }
+            context.principal = principal
+            context.tenant = tenant
         }
-        context.principal = .operator
     }
 
     private func rateLimit(_ context: RequestContext) throws {
         guard let limiter = configuration.rateLimiter else { return }
         let key: String
         switch context.principal {
-        case .apiKey(let tenant, _): key = "tenant:\(tenant)"
+        case .apiKey(let tenant, _, _): key = "tenant:\(tenant)"
         case .operator: return
         case .anonymous: key = "ip:" + (context.request.remoteAddress.split(separator: ":").dropLast().joined(separator: ":"))
         }

@@ -38,6 +38,19 @@ public struct APIError: Error, Sendable, Equatable {
         APIError(status: 400, slug: "invalid-request", title: "The request is invalid", detail: detail,
                  extra: field.map { ["field": $0] } ?? [:])
     }
+    public static func conflict(_ detail: String) -> APIError {
+        APIError(status: 409, slug: "conflict", title: "The request conflicts with the resource's state", detail: detail)
+    }
+
+    public static func unprocessable(_ detail: String, field: String? = nil) -> APIError {
+        APIError(status: 422, slug: "unprocessable", title: "The request cannot be carried out", detail: detail,
+                 extra: field.map { ["field": $0] } ?? [:])
+    }
+
+    public static func quotaExceeded(_ detail: String) -> APIError {
+        APIError(status: 403, slug: "quota-exceeded", title: "A quota of the tenant is used up", detail: detail)
+    }
+
     public static func unauthorized(_ detail: String) -> APIError {
         APIError(status: 401, slug: "unauthenticated", title: "Authentication required", detail: detail,
                  headers: [("WWW-Authenticate", "Bearer")])

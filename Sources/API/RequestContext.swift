@@ -7,8 +7,17 @@ internal import Foundation
 public enum Principal: Sendable, Equatable {
     case anonymous
     case `operator`
-    /// A tenant's API key (filled in by the tenant API).
-    case apiKey(tenant: String, keyID: String)
+    /// A tenant's API key and the scopes it holds.
+    case apiKey(tenant: String, keyID: String, scopes: [Scope])
+
+    /// Who, for the audit log: `operator`, `key:<id>` or `anonymous`.
+    public var actor: String {
+        switch self {
+        case .anonymous: "anonymous"
+        case .operator: "operator"
+        case .apiKey(_, let keyID, _): "key:\(keyID)"
+        }
+    }
 }
 
 /// Everything a handler knows about its request: the one context type of the API.
@@ -41,17 +50,60 @@ public struct RequestContext: Sendable {
         return value
     }
 
-    /// The JSON body decoded as `T`; errors name the field that is wrong.
-    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+    /// The tenant of an API-key request (tenant routes only).
+    public var tenantID: String {
+        get throws {
+            guard case .apiKey(let tenant, _, _) = principal else { throw APIError.unauthorized("this route needs a tenant API key") }
+            return tenant
+        }
+    }
+
+    /// The JSON body decoded as `T` (fields in snake_case); errors name the field that is wrong,
+    /// and fields `T` does not know are refused (no mass assignment).
+    public func decode<T: APIRequestBody>(_ type: T.Type) throws -> T {
         let contentType = request.head.headers["Content-Type"]
         guard let contentType, contentType.lowercased().hasPrefix("application/json") else {
             throw APIError.unsupportedMediaType(contentType, want: "application/json")
         }
+        return try Self.decodeJSON(T.self, from: request.body)
+    }
+
+    /// Decodes a JSON request document strictly (see `decode`).
+    public static func decodeJSON<T: APIRequestBody>(_ type: T.Type, from body: [UInt8]) throws -> T {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) else {
+            throw APIError.badRequest("body is not valid JSON")
+        }
+        guard let fields = object as? [String: Any] else { throw APIError.badRequest("body must be a JSON object") }
+        if let unknown = fields.keys.sorted().first(where: { !T.fields.contains($0) }) {
+            throw APIError.badRequest("unknown field \(unknown) (known: \(T.fields.sorted().joined(separator: ", ")))", field: unknown)
+        }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(request.body))
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            return try decoder.decode(T.self, from: Data(body))
         } catch let error as DecodingError {
             throw Self.describe(error)
         }
+    }
+
+    /// A query parameter (percent-decoded, `+` as space), or nil.
+    public func query(_ name: String) -> String? {
+        guard let query = request.head.query else { return nil }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.first.map({ String($0).removingPercentEncodingASCII }) == name else { continue }
+            return parts.count == 2 ? String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncodingASCII : ""
+        }
+        return nil
+    }
+
+    /// An integer query parameter within `range`, or `defaultValue` when absent.
+    public func integerQuery(_ name: String, default defaultValue: Int? = nil, range: ClosedRange<Int>) throws -> Int? {
+        guard let text = query(name) else { return defaultValue }
+        guard let value = Int(text), range.contains(value) else {
+            throw APIError.badRequest("query parameter \(name) must be an integer from \(range.lowerBound) to \(range.upperBound), got \(text)", field: name)
+        }
+        return value
     }
 
     static func describe(_ error: DecodingError) -> APIError {
@@ -94,10 +146,16 @@ public struct RequestContext: Sendable {
     }
 }
 
-/// A JSON response with status `status`.
+/// A JSON request document: `fields` lists its members (snake_case) so that unknown ones are refused.
+public protocol APIRequestBody: Decodable {
+    static var fields: Set<String> { get }
+}
+
+/// A JSON response with status `status`; property names become snake_case.
 public func jsonResponse<T: Encodable>(_ value: T, status: Int = 200) throws -> HTTPResponse {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let body = try encoder.encode(value)
     return HTTPResponse(status: status, headers: HTTPHeaders([("Content-Type", "application/json")]), body: .bytes([UInt8](body)))
 }

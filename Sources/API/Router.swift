@@ -7,6 +7,16 @@ public enum Access: Sendable, Equatable {
     case open
     /// Only with the operator token.
     case `operator`
+    /// A tenant API key holding `scope` (admin includes write, write includes read).
+    case tenant(Scope)
+}
+
+/// What a tenant API key may do.
+public enum Scope: String, Sendable, Codable, CaseIterable, Comparable {
+    case read, write, admin
+
+    var rank: Int { switch self { case .read: 0; case .write: 1; case .admin: 2 } }
+    public static func < (lhs: Scope, rhs: Scope) -> Bool { lhs.rank < rhs.rank }
 }
 
 /// One route: method, path pattern with `{name}` parameters, limits and the handler.

@@ -63,6 +63,11 @@ struct SystemContract {
         var events: [ContractEvent] = []
         do {
             try charge(Self.baseFuel, used: &fuel)
+            if method == ChainGenesis.method {
+                let result = try genesis(args)
+                return CallOutcome(failure: nil, result: result, events: [ContractEvent(contract: Self.name, topic: "genesis", data: result)],
+                                   logs: [], fuelUsed: fuel)
+            }
             guard try isAdmin(environment.caller) else {
                 throw ContractError.forbidden("only a chain admin may call \(Self.name).\(method)")
             }
@@ -110,6 +115,21 @@ struct SystemContract {
         } catch let error as ContractError {
             return CallOutcome(failure: error, result: [], events: [], logs: [], fuelUsed: fuel)
         }
+    }
+
+    static let genesisKey = StateKey(contract: name, key: Array("genesis".utf8))
+
+    /// genesis: the first transaction of block 0 records the chain's configuration under
+    /// `genesis` and grants its admins the admin role. Valid once, at height 0 only.
+    private func genesis(_ args: [UInt8]) throws -> [UInt8] {
+        guard environment.block.height == 0 else { throw ContractError.forbidden("genesis runs only in block 0") }
+        guard try state.value(of: Self.genesisKey) == nil else { throw ContractError.forbidden("the chain has a genesis already") }
+        let genesis: ChainGenesis
+        do { genesis = try ChainGenesis(encoded: args) } catch { throw ContractError.invalidArguments("genesis: \(error)") }
+        guard genesis.chainID == environment.block.chainID else { throw ContractError.invalidArguments("genesis is for chain \(genesis.chainID)") }
+        state.set(Self.genesisKey, args)
+        for admin in genesis.admins { state.set(Self.roleKey(admin), Array("admin".utf8)) }
+        return Array(Hex.encode(SHA256.hash(args)).utf8)
     }
 
     /// The role of `address`: a genesis admin, or what `grant_role` recorded.

@@ -9,6 +9,7 @@ internal import HTTP1
 internal import HanseCore
 internal import Storage
 internal import Crypto
+internal import Node
 
 /// `hanse serve`: migrate, then serve until SIGINT or SIGTERM.
 struct ServeCommand: ParsableCommand {
@@ -47,7 +48,10 @@ struct ServeCommand: ParsableCommand {
         try announceOperatorToken(handle: handle, environment: environment, logger: logger)
 
         let limits = Limits()
-        let application = try makeApplication(handle: handle, limits: limits, logger: logger,
+        let platform = try makePlatform(handle: handle, limits: limits, logger: logger, environment: environment)
+        defer { platform.stop() }
+        try platform.start()
+        let application = try makeApplication(handle: handle, platform: platform, limits: limits, logger: logger,
                                               corsOrigins: resolver.string(corsOrigins, "HANSE_CORS_ORIGINS"))
         let server: HTTPServer
         do {
@@ -65,7 +69,25 @@ struct ServeCommand: ParsableCommand {
         logger.info("HTTP server stopped", metadata: ["requests_served": "\(server.statistics.requestsServed)"])
     }
 
-    private func makeApplication(handle: DatabaseHandle, limits: Limits, logger: Logger, corsOrigins: String?) throws -> ServedApplication {
+    /// The platform: the master key (HANSE_MASTER_KEY, or a key file in the data directory made on
+    /// first start), the chain migrations, and the chains' workers.
+    private func makePlatform(handle: DatabaseHandle, limits: Limits, logger: Logger, environment: [String: String]) throws -> Platform {
+        let resolver = SettingResolver(environment: environment)
+        let directory = URL(fileURLWithPath: resolver.string(database.dataDir, "HANSE_DATA_DIR", default: ".hanse")!)
+        let keyFile = directory.appendingPathComponent("master.key")
+        let (masterKey, created) = try KeyVault.loadMasterKey(configured: environment["HANSE_MASTER_KEY"].flatMap { $0.isEmpty ? nil : $0 },
+                                                              file: keyFile)
+        if created {
+            logger.notice("generated the platform master key; back it up: without it no validator or custodial key opens",
+                          metadata: ["file": "\(keyFile.path)"])
+        }
+        let root = try MigrationCatalog.locateRoot(environment: environment)
+        let chainMigrations = try MigrationCatalog.load(directory: root.appendingPathComponent("chain"))
+        return Platform(pool: handle.pool, vault: try KeyVault(masterKey: masterKey), chainMigrations: chainMigrations, limits: limits,
+                        logger: logger)
+    }
+
+    private func makeApplication(handle: DatabaseHandle, platform: Platform, limits: Limits, logger: Logger, corsOrigins: String?) throws -> ServedApplication {
         let tokenHash = try PostgresSettingsStore(pool: handle.pool).setting(SettingKey.operatorTokenHash).flatMap(Hex.decode) ?? []
         let pool = handle.pool
         let started = ContinuousClock.now
@@ -90,8 +112,11 @@ struct ServeCommand: ParsableCommand {
         let origins = corsOrigins.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
         let configuration = APIConfiguration(
             limits: limits, cors: origins.isEmpty ? nil : CORSConfiguration(allowedOrigins: origins),
-            verifyOperatorToken: { presented in !tokenHash.isEmpty && constantTimeEquals(SHA256.hash(utf8: presented), tokenHash) })
-        served.application = APIApplication(router: try Router(routes), configuration: configuration, logger: logger)
+            verifyOperatorToken: { presented in !tokenHash.isEmpty && constantTimeEquals(SHA256.hash(utf8: presented), tokenHash) },
+            authenticateAPIKey: { platform.authenticate(apiKey: $0) },
+            audit: { platform.audit($0, status: $1) })
+        served.application = APIApplication(router: try Router(routes + PlatformRoutes.routes(platform, limits: limits)),
+                                            configuration: configuration, logger: logger)
         return served
     }
 

@@ -140,6 +140,16 @@ public struct Limits: Sendable, Equatable {
     /// Kubernetes' default 30 s grace period).
     public var httpShutdownGrace: Duration = .seconds(25)
 
+    // MARK: Tenant API
+
+    /// Transactions in one batch submit.
+    public var apiBatchTransactionsMax: Int = 1000
+    /// Chains provisioned at the same time on this node (each creates a schema and signs a genesis).
+    public var provisioningConcurrentMax: Int = 4
+    /// Transaction ids remembered per chain after they expired in the mempool, so that their
+    /// status reads `expired` rather than unknown.
+    public var expiredRememberedMax: Int = 100_000
+
     /// The defaults described above.
     public init() {}
 

@@ -57,7 +57,11 @@ public final class ChainWorker: @unchecked Sendable {
     private var draining = false
     private var valueWanted: [(validator: Int, height: UInt64, round: UInt32)] = []
     private var timer: (any DispatchSourceTimer)?
-    private var waiters: [[UInt8]: [(ExecutedTransaction) -> Void]] = [:]
+    private var waiters: [[UInt8]: [(token: UInt64, done: (ExecutedTransaction) -> Void)]] = [:]
+    private var waiterCount: UInt64 = 0
+    /// Ids that expired in the mempool, most recent last (bounded by `Limits.expiredRememberedMax`).
+    private var expired: Set<[UInt8]> = []
+    private var expiredOrder: [[UInt8]] = []
     private var stopped = false
     /// Blocks this worker committed since it started.
     public private(set) var committedBlocks = 0
@@ -153,16 +157,38 @@ public final class ChainWorker: @unchecked Sendable {
         }
     }
 
-    /// Calls `done` on the worker's queue when the transaction is committed (or right away if it
-    /// is committed already in this run: callers check storage first).
-    public func onCommit(of id: [UInt8], _ done: @escaping @Sendable (ExecutedTransaction) -> Void) {
-        queue.async { self.waiters[id, default: []].append(done) }
+    /// Calls `done` on the worker's queue when the transaction is committed. Returns once the
+    /// waiter is registered, with a token for `cancelWait`; a transaction committed before that is
+    /// in storage (commits reach PostgreSQL before waiters are woken), so callers check storage
+    /// after registering.
+    public func onCommit(of id: [UInt8], _ done: @escaping @Sendable (ExecutedTransaction) -> Void) -> UInt64 {
+        queue.sync {
+            waiterCount += 1
+            waiters[id, default: []].append((waiterCount, done))
+            return waiterCount
+        }
+    }
+
+    /// Forgets a waiter that gave up.
+    public func cancelWait(of id: [UInt8], token: UInt64) {
+        queue.async {
+            self.waiters[id]?.removeAll { $0.token == token }
+            if self.waiters[id]?.isEmpty == true { self.waiters[id] = nil }
+        }
+    }
+
+    /// Whether a transaction waits in the mempool, expired there, or neither.
+    public func pending(_ id: [UInt8]) -> (waiting: Bool, expired: Bool) {
+        queue.sync { (mempool.contains(id), expired.contains(id)) }
     }
 
     /// The height of the last committed block, and transactions waiting.
     public var status: (height: UInt64?, mempool: Int, ticking: Bool) {
         queue.sync { (head?.height, mempool.count, timer != nil) }
     }
+
+    /// Transactions waiting for a commit.
+    public var waiting: Int { queue.sync { waiters.values.reduce(0) { $0 + $1.count } } }
 
     // MARK: - Consensus plumbing (on the queue)
 
@@ -292,13 +318,22 @@ public final class ChainWorker: @unchecked Sendable {
         committedBlocks += 1
         executed = [:]
         mempool.remove(transactions.map(\.envelope.id))
-        mempool.dropExpired(height: nextHeight, now: Self.nowMilliseconds())
+        remember(expired: mempool.dropExpired(height: nextHeight, now: Self.nowMilliseconds()))
         for transaction in transactions {
-            for waiter in waiters.removeValue(forKey: transaction.envelope.id) ?? [] { waiter(transaction) }
+            for waiter in waiters.removeValue(forKey: transaction.envelope.id) ?? [] { waiter.done(transaction) }
         }
         // Validators hosted here that have not decided yet take the decision directly.
         for index in engines.keys.sorted() {
             inbox.append((index, index == 0 ? 1 % max(engines.count, 1) : 0, .decision(decision)))
+        }
+    }
+
+    private func remember(expired ids: [[UInt8]]) {
+        for id in ids where expired.insert(id).inserted { expiredOrder.append(id) }
+        let excess = expiredOrder.count - limits.expiredRememberedMax
+        if excess > 0 {
+            for id in expiredOrder.prefix(excess) { expired.remove(id) }
+            expiredOrder.removeFirst(excess)
         }
     }
 
