@@ -7,7 +7,7 @@ public struct HanseCommand: ParsableCommand {
         commandName: "hanse",
         abstract: "Hanse: consortium blockchains as a service.",
         version: HanseVersion.current,
-        subcommands: [ServeCommand.self, MigrateCommand.self, AuditCommand.self, VersionCommand.self, BenchCommand.self, SimulateCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, AuditCommand.self, VersionCommand.self, BenchCommand.self, SimulateCommand.self, VerifyCommand.self],
         defaultSubcommand: nil)
 
     public init() {}

@@ -105,7 +105,7 @@ final class ServeTests: XCTestCase {
         waitForReady(second)
         XCTAssertFalse(second.output.contains("hanse_op_"), "the token is shown once only")
         XCTAssertTrue(second.log.contains("operator token already set"), second.log)
-        XCTAssertTrue(second.log.contains("already_applied=1 applied=0"), second.log)
+        XCTAssertTrue(second.log.contains("already_applied=2 applied=0"), second.log)
 
         // Crash both: Hanse and the postmaster.
         kill(second.process.processIdentifier, SIGKILL)
