@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Crypto", "Merkle", "HanseCore"], swiftSettings: strict),
         .testTarget(
             name: "NodeTests",
-            dependencies: ["Node", "Consensus", "Contracts", "PostgresStorage", "Ledger", "Crypto", "HanseCore", "HanseTesting",
+            dependencies: ["Node", "API", "HTTPServer", "Merkle", "Consensus", "Contracts", "PostgresStorage", "Ledger", "Crypto", "HanseCore", "HanseTesting",
                            .product(name: "WAT", package: "WasmKit")],
             swiftSettings: strict),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Simulator", "HanseCore"], swiftSettings: strict),

@@ -179,6 +179,7 @@ public enum PlatformRoutes {
                 }
                 let chain = try c.parameter("chain")
                 let tenant = try c.tenantID
+                _ = try s.chain(tenant: tenant, id: chain)
                 let results = batch.transactions.map { transaction -> BatchItem in
                     do {
                         return BatchItem(status: 202, transaction: try s.submit(tenant: tenant, chain: chain, transaction, wait: nil), problem: nil)

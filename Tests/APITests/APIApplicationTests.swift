@@ -11,10 +11,11 @@ import Logging
 import XCTest
 
 final class APIApplicationTests: XCTestCase {
-    private struct Transfer: Decodable {
+    private struct Transfer: APIRequestBody {
         struct Party: Decodable { let name: String }
         let amount: Int
         let to: Party
+        static let fields: Set<String> = ["amount", "to"]
     }
 
     private static let operatorToken = "op-token-0123456789-0123456789-0123"
