@@ -143,7 +143,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "HanseCLITests",
-            dependencies: ["HanseCLI", "hanse", "HanseTesting", "PostgresStorage", "Crypto", "Ledger"],
+            dependencies: ["HanseCLI", "hanse", "HanseTesting", "PostgresStorage", "Crypto", "Ledger", "HanseCore"],
             swiftSettings: strict),
     ]
 )

@@ -4,6 +4,10 @@
 import Foundation
 import HanseTesting
 import XCTest
+import Crypto
+import Ledger
+import HanseCore
+import Synchronization
 
 final class ServeTests: XCTestCase {
     private static let repository = Repository.root
@@ -128,5 +132,111 @@ final class ServeTests: XCTestCase {
         defer { if running.process.isRunning { running.process.terminate(); _ = waitForExit(running) } }
         XCTAssertNotEqual(waitForExit(running), 0)
         XCTAssertTrue(running.log.contains("HANSE_PORT=eighty is not an integer"), running.log)
+    }
+
+    /// Issue 6, point 4: a 4-validator chain under load, the node killed with SIGKILL, started
+    /// again. Every transaction answered `committed` before the kill is still committed at the
+    /// same height; heights are contiguous; resubmitting every envelope commits each exactly once;
+    /// the chain audits clean.
+    func testKill9UnderLoadLosesNoCommittedBlockAndCommitsNothingTwice() throws {
+        let dataDir = try TestCluster.shared.makeDirectory("serve-load").appendingPathComponent("data")
+        defer { if let pid = postmasterPID(dataDir) { kill(pid, SIGINT) } }
+        let token = "operator-token-for-the-kill-test-0123456789"
+        let environment = ["HANSE_OPERATOR_TOKEN": token]
+        let first = try launch(dataDir: dataDir, run: 1, extraEnvironment: environment)
+        waitForReady(first)
+        var api = APIClient(port: try XCTUnwrap(port(first)), token: token)
+        let tenant = try api.send("POST", "/v1/tenants", json: ["name": "load"])
+        let key = try api.send("POST", "/v1/tenants/\(tenant.string("id") ?? "")/api-keys", json: ["name": "k", "scopes": ["admin"]])
+        api.token = try XCTUnwrap(key.string("secret"))
+        let operation = try api.send("POST", "/v1/chains", json: ["name": "load", "consensus": "bft"])
+        var chain: String?
+        for _ in 0..<600 where chain == nil {
+            let state = try api.get("/v1/operations/\(operation.string("id") ?? "")")
+            if state.string("status") == "succeeded" { chain = state.string("target_id") }
+            XCTAssertNotEqual(state.string("status"), "failed", state.text)
+            usleep(100_000)
+        }
+        let chainID = try XCTUnwrap(chain)
+        let deploy = try api.send("POST", "/v1/chains/\(chainID)/contracts?wait=commit", json: ["name": "kv", "version": "1", "wat": """
+            (module
+              (import "hanse" "args" (func $args (param i32 i32) (result i32)))
+              (import "hanse" "tx_id" (func $id (param i32 i32) (result i32)))
+              (import "hanse" "state_set" (func $set (param i32 i32 i32 i32)))
+              (memory (export "memory") 1 1)
+              (func (export "put")
+                (local $n i32)
+                (local.set $n (call $args (i32.const 64) (i32.const 1024)))
+                (drop (call $id (i32.const 0) (i32.const 32)))
+                (call $set (i32.const 0) (i32.const 32) (i32.const 64) (local.get $n))))
+            """])
+        XCTAssertEqual(deploy.string("status"), "committed", deploy.text)
+
+        // Pre-signed envelopes, submitted from four threads; some wait for their commit.
+        let signer = try PrivateKey.generate(.p256)
+        let envelopes: [TransactionEnvelope] = try (0..<400).map { index in
+            var envelope = TransactionEnvelope(chainID: chainID, contract: "kv", method: "put", args: Array("{\"n\":\(index)}".utf8),
+                                               nonce: SecureRandom().bytes(16), validUntil: .unixMilliseconds(UInt64(Date().timeIntervalSince1970 * 1000) + 600_000),
+                                               algorithm: .p256, signer: [], signature: [])
+            try envelope.sign(with: signer)
+            return envelope
+        }
+        let bodies: [[String: String]] = envelopes.map {
+            ["signed_bytes": Data($0.signedBytes).base64EncodedString(), "signature": Hex.encode($0.signature)]
+        }
+        let victim = first.process.processIdentifier
+        let committedBeforeKill = Mutex<[String: Int]>([:])
+        let client = api
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for index in stride(from: worker, to: envelopes.count, by: 4) {
+                if worker == 0 && index == 200 { kill(victim, SIGKILL) }
+                let wait = index % 10 == 0 ? "?wait=commit" : ""
+                guard let reply = try? client.send("POST", "/v1/chains/\(chainID)/transactions\(wait)", json: bodies[index]) else { continue }
+                if reply.string("status") == "committed", let height = reply.json["height"] as? Int {
+                    committedBeforeKill.withLock { $0[reply.string("tx_id")!] = height }
+                }
+            }
+        }
+        _ = waitForExit(first)
+        let confirmed = committedBeforeKill.withLock { $0 }
+        XCTAssertFalse(confirmed.isEmpty, "some transactions committed before the kill")
+
+        let second = try launch(dataDir: dataDir, run: 2, extraEnvironment: environment)
+        waitForReady(second)
+        api = APIClient(port: try XCTUnwrap(port(second)), token: api.token)
+        for (id, height) in confirmed {
+            let status = try api.get("/v1/chains/\(chainID)/transactions/\(id)")
+            XCTAssertEqual(status.string("status"), "committed", "tx \(id) was confirmed before the kill: \(status.text)")
+            XCTAssertEqual(status.json["height"] as? Int, height)
+        }
+        // Clients resubmit everything; each envelope commits once, whatever happened before.
+        let resubmitter = api
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for index in stride(from: worker, to: envelopes.count, by: 4) {
+                _ = try? resubmitter.send("POST", "/v1/chains/\(chainID)/transactions", json: bodies[index])
+            }
+        }
+        for body in bodies {
+            let reply = try api.send("POST", "/v1/chains/\(chainID)/transactions?wait=commit&timeout_ms=20000", json: body)
+            XCTAssertEqual(reply.string("status"), "committed", reply.text)
+        }
+        let latest = try api.get("/v1/chains/\(chainID)/blocks/latest")
+        let height = try XCTUnwrap(latest.json["height"] as? Int)
+        var transactions = 0
+        var cursor: String?
+        repeat {
+            let page = try api.get("/v1/chains/\(chainID)/blocks?limit=100" + (cursor.map { "&cursor=\($0)" } ?? ""))
+            let items = try XCTUnwrap(page.json["items"] as? [[String: Any]])
+            transactions += items.reduce(0) { $0 + ($1["transaction_count"] as? Int ?? 0) }
+            cursor = page.string("next_cursor")
+        } while cursor != nil
+        XCTAssertEqual(transactions, envelopes.count + 2, "genesis + deploy + each envelope exactly once, in blocks 0...\(height)")
+        second.process.interrupt()
+        XCTAssertEqual(waitForExit(second), 0, second.log)
+
+        let audit = try launch(dataDir: dataDir, run: 3, arguments: ["audit", "--schema", "chain_" + chainID.replacingOccurrences(of: "-", with: "")],
+                               extraEnvironment: environment)
+        XCTAssertEqual(waitForExit(audit), 0, audit.log + audit.output)
+        XCTAssertTrue(audit.output.contains("intact"), audit.output)
     }
 }
