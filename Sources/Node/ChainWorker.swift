@@ -7,6 +7,7 @@ internal import Dispatch
 internal import Foundation
 public import HanseCore
 internal import Merkle
+internal import Synchronization
 
 /// How a chain reaches agreement.
 public enum ConsensusKind: String, Sendable { case solo, bft }
@@ -48,7 +49,11 @@ public final class ChainWorker: @unchecked Sendable {
     private let queue: DispatchQueue
 
     // Everything below is touched only on `queue`.
-    private var mempool: Mempool
+    /// The mempool has its own lock: submissions do not wait while the queue executes or commits a block.
+    private let mempool: Mutex<Mempool>
+    /// The height the next block will have, for admission checks off the queue.
+    private let nextHeightHint = Atomic<UInt64>(0)
+    private let stoppedFlag = Atomic<Bool>(false)
     private var engines: [Int: Engine] = [:]
     private var head: (height: UInt64, hash: [UInt8], timestamp: UInt64)?
     private var ledger = CompactRange()
@@ -94,7 +99,7 @@ public final class ChainWorker: @unchecked Sendable {
         self.store = try PostgresChainStore(schema: setup.schema)
         self.tree = try PostgresMerkleTree(schema: setup.schema)
         self.log = try PostgresConsensusLog(schema: setup.schema)
-        self.mempool = Mempool(limits: limits)
+        self.mempool = Mutex(Mempool(limits: limits))
         self.queue = DispatchQueue(label: "hanse.chain.\(setup.chainID)")
     }
 
@@ -114,6 +119,7 @@ public final class ChainWorker: @unchecked Sendable {
             }
             self.ledger = ledger
             let next = nextHeight
+            nextHeightHint.store(next, ordering: .relaxed)
             for (index, key) in setup.hostedKeys.sorted(by: { $0.key < $1.key }) {
                 let host = ChainHost(chainID: setup.chainID, key: key, validators: setup.validatorSet) { [unowned self] value, height in
                     self.judge(value, height: height)
@@ -142,19 +148,25 @@ public final class ChainWorker: @unchecked Sendable {
     public func stop() {
         queue.sync {
             stopped = true
+            stoppedFlag.store(true, ordering: .releasing)
             timer?.cancel()
             timer = nil
         }
     }
 
     /// Admits a transaction whose signature the caller checked.
-    public func submit(_ envelope: TransactionEnvelope) -> Mempool.Admission {
-        queue.sync {
-            guard !stopped else { return .full("the chain is stopped") }
-            let admission = mempool.add(envelope, nextHeight: nextHeight, now: Self.nowMilliseconds())
-            if admission == .accepted { mempoolChanged() }
-            return admission
+    /// Admits a transaction whose signature the caller checked. Does not wait for the queue.
+    public func submit(_ envelope: TransactionEnvelope, id: [UInt8]? = nil) -> Mempool.Admission {
+        guard !stoppedFlag.load(ordering: .acquiring) else { return .full("the chain is stopped") }
+        let id = id ?? envelope.id
+        let height = nextHeightHint.load(ordering: .relaxed)
+        let (admission, wasEmpty) = mempool.withLock { mempool in
+            let wasEmpty = mempool.isEmpty
+            return (mempool.add(envelope, id: id, nextHeight: height, now: Self.nowMilliseconds()), wasEmpty)
         }
+        // The queue looks at the mempool after every block; it needs a nudge only when it may be idle.
+        if admission == .accepted, wasEmpty { queue.async { self.mempoolChanged() } }
+        return admission
     }
 
     /// Calls `done` on the worker's queue when the transaction is committed. Returns once the
@@ -179,12 +191,14 @@ public final class ChainWorker: @unchecked Sendable {
 
     /// Whether a transaction waits in the mempool, expired there, or neither.
     public func pending(_ id: [UInt8]) -> (waiting: Bool, expired: Bool) {
-        queue.sync { (mempool.contains(id), expired.contains(id)) }
+        let waiting = mempool.withLock { $0.contains(id) }
+        return queue.sync { (waiting, expired.contains(id)) }
     }
 
     /// The height of the last committed block, and transactions waiting.
     public var status: (height: UInt64?, mempool: Int, ticking: Bool) {
-        queue.sync { (head?.height, mempool.count, timer != nil) }
+        let count = mempool.withLock { $0.count }
+        return queue.sync { (head?.height, count, timer != nil) }
     }
 
     /// Transactions waiting for a commit.
@@ -236,7 +250,7 @@ public final class ChainWorker: @unchecked Sendable {
     /// Gives a waiting proposer a block, if there are transactions; returns whether it did.
     private func provideValue() -> Bool {
         valueWanted.removeAll { $0.height != nextHeight }
-        guard !mempool.isEmpty, let request = valueWanted.first else { return false }
+        guard !mempool.withLock({ $0.isEmpty }), let request = valueWanted.first else { return false }
         valueWanted.removeFirst()
         guard let value = buildBlock(proposer: request.validator) else { return true }
         let ready = engines[request.validator]!.step(.proposalValue(height: request.height, round: request.round, value: value))
@@ -254,7 +268,21 @@ public final class ChainWorker: @unchecked Sendable {
     private func buildBlock(proposer: Int) -> [UInt8]? {
         let height = nextHeight
         let now = max(Self.nowMilliseconds(), (head?.timestamp ?? 0) + 1)
-        let batch = mempool.batch(maxCount: limits.blockTransactionsMax, maxBytes: limits.blockBytesMax, height: height, now: now)
+        let (candidates, expiredIDs) = mempool.withLock {
+            $0.batch(maxCount: limits.blockTransactionsMax, maxBytes: limits.blockBytesMax, height: height, now: now)
+        }
+        remember(expired: expiredIDs)
+        // A transaction already in the ledger (resubmitted across a restart) is dropped, never committed twice.
+        let batch: [TransactionEnvelope]
+        do {
+            let ids = candidates.map(\.id)
+            let known = try store.committed(ids, pool: pool)
+            if !known.isEmpty { mempool.withLock { $0.remove(known, committed: true) } }
+            batch = known.isEmpty ? candidates : candidates.filter { !known.contains($0.id) }
+        } catch {
+            fail("cannot read the ledger: \(error)")
+            return nil
+        }
         guard !batch.isEmpty else { return nil }
         guard let (header, transactions) = execute(batch, height: height, timestamp: now, proposer: proposer) else { return nil }
         executed[header.hash] = transactions
@@ -317,8 +345,13 @@ public final class ChainWorker: @unchecked Sendable {
         for transaction in transactions { ledger.append(RFC6962.leafHash(transaction.envelope.id)) }
         committedBlocks += 1
         executed = [:]
-        mempool.remove(transactions.map(\.envelope.id))
-        remember(expired: mempool.dropExpired(height: nextHeight, now: Self.nowMilliseconds()))
+        nextHeightHint.store(nextHeight, ordering: .relaxed)
+        let ids = transactions.map(\.envelope.id)
+        let expiredIDs = mempool.withLock { mempool in
+            mempool.remove(ids, committed: true)
+            return mempool.dropExpired(height: nextHeight, now: Self.nowMilliseconds())
+        }
+        remember(expired: expiredIDs)
         for transaction in transactions {
             for waiter in waiters.removeValue(forKey: transaction.envelope.id) ?? [] { waiter.done(transaction) }
         }
@@ -340,6 +373,7 @@ public final class ChainWorker: @unchecked Sendable {
     private func fail(_ reason: String) {
         FileHandle.standardError.write(Data("chain \(setup.chainID): \(reason); the chain stops\n".utf8))
         stopped = true
+        stoppedFlag.store(true, ordering: .releasing)
         timer?.cancel()
         timer = nil
     }
@@ -349,7 +383,7 @@ public final class ChainWorker: @unchecked Sendable {
     /// Ticks run only while there is work: transactions waiting or a height in progress with
     /// transactions. An idle chain has no timer.
     private func updateTimer() {
-        let busy = !stopped && !mempool.isEmpty
+        let busy = !stopped && !mempool.withLock({ $0.isEmpty })
         if busy, timer == nil {
             let source = DispatchSource.makeTimerSource(queue: queue)
             let interval = DispatchTimeInterval.milliseconds(Int(limits.consensusTick.wholeMilliseconds))

@@ -2,12 +2,16 @@ public import HanseCore
 public import Ledger
 
 /// A chain's waiting transactions: bounded in count, bytes and per signer; deduplicated by
-/// transaction id; taken into blocks fairly (round-robin over signers, each signer's own in
-/// arrival order); dropped when they expire. A full mempool refuses instead of growing.
+/// transaction id, also against transactions committed recently; taken into blocks fairly
+/// (round-robin over signers, each signer's own in arrival order); dropped when they expire. A
+/// full mempool refuses instead of growing.
+///
+/// Every operation is O(1) or O(transactions touched) per call: ids are computed once on entry,
+/// a signer's queue holds ids and skips removed ones lazily.
 public struct Mempool: Sendable {
     public enum Admission: Equatable, Sendable {
         case accepted
-        /// Already waiting: the same id, nothing added.
+        /// Already waiting, or committed recently: the same id, nothing added.
         case duplicate
         /// Too many waiting, overall or from this signer: try later.
         case full(String)
@@ -15,13 +19,29 @@ public struct Mempool: Sendable {
         case expired
     }
 
+    struct Entry: Sendable {
+        let envelope: TransactionEnvelope
+        let id: [UInt8]
+        let size: Int
+    }
+
+    /// One signer's ids in arrival order; `head` skips the front that is gone.
+    struct Queue: Sendable {
+        var ids: [[UInt8]] = []
+        var head = 0
+        var live = 0
+    }
+
     private let limits: Limits
-    private var byID: [[UInt8]: TransactionEnvelope] = [:]
-    /// Per signer, in arrival order; signers in order of first arrival.
-    private var queues: [[UInt8]: [TransactionEnvelope]] = [:]
+    private var byID: [[UInt8]: Entry] = [:]
+    private var queues: [[UInt8]: Queue] = [:]
     private var signerOrder: [[UInt8]] = []
     private var nextSigner = 0
     public private(set) var bytes = 0
+    /// Ids of recently committed transactions (most recent last), refused as duplicates.
+    private var committed: Set<[UInt8]> = []
+    private var committedOrder: [[UInt8]] = []
+    private var committedHead = 0
 
     public init(limits: Limits) { self.limits = limits }
 
@@ -33,19 +53,24 @@ public struct Mempool: Sendable {
     /// Admits an envelope whose signature was already checked, if it can still be included in
     /// the block at `nextHeight` built at about `now` (Unix milliseconds).
     public mutating func add(_ envelope: TransactionEnvelope, nextHeight: UInt64, now: UInt64) -> Admission {
-        let id = envelope.id
-        if byID[id] != nil { return .duplicate }
+        add(envelope, id: envelope.id, nextHeight: nextHeight, now: now)
+    }
+
+    /// `add` with the id already computed.
+    public mutating func add(_ envelope: TransactionEnvelope, id: [UInt8], nextHeight: UInt64, now: UInt64) -> Admission {
+        if byID[id] != nil || committed.contains(id) { return .duplicate }
         if Self.isExpired(envelope, height: nextHeight, now: now) { return .expired }
         let size = envelope.signedBytes.count + envelope.signature.count
         if byID.count >= limits.mempoolTransactionsMax || bytes + size > limits.mempoolBytesMax {
             return .full("the chain's mempool is full (\(byID.count) transactions, \(bytes) bytes)")
         }
-        if (queues[envelope.signer]?.count ?? 0) >= limits.mempoolPerSignerMax {
+        if (queues[envelope.signer]?.live ?? 0) >= limits.mempoolPerSignerMax {
             return .full("this signer has \(limits.mempoolPerSignerMax) transactions waiting")
         }
-        byID[id] = envelope
+        byID[id] = Entry(envelope: envelope, id: id, size: size)
         if queues[envelope.signer] == nil { signerOrder.append(envelope.signer) }
-        queues[envelope.signer, default: []].append(envelope)
+        queues[envelope.signer, default: Queue()].ids.append(id)
+        queues[envelope.signer]!.live += 1
         bytes += size
         return .accepted
     }
@@ -59,43 +84,74 @@ public struct Mempool: Sendable {
 
     /// Up to `maxCount` transactions and `maxBytes` bytes for the next block, one signer at a
     /// time in turn. They stay in the mempool until `remove` (a proposal may not be decided).
-    public mutating func batch(maxCount: Int, maxBytes: Int, height: UInt64, now: UInt64) -> [TransactionEnvelope] {
-        dropExpired(height: height, now: now)
+    /// Expired transactions are dropped first; their ids are returned too.
+    public mutating func batch(maxCount: Int, maxBytes: Int, height: UInt64, now: UInt64) -> (transactions: [TransactionEnvelope], expired: [[UInt8]]) {
+        let expired = dropExpired(height: height, now: now)
         var taken: [TransactionEnvelope] = []
         var size = 0
+        guard !signerOrder.isEmpty else { return ([], expired) }
         var cursors: [[UInt8]: Int] = [:]
-        guard !signerOrder.isEmpty else { return [] }
         var exhausted = 0
         var index = nextSigner % signerOrder.count
-        while taken.count < maxCount, exhausted < signerOrder.count {
+        outer: while taken.count < maxCount, exhausted < signerOrder.count {
             let signer = signerOrder[index]
-            let position = cursors[signer, default: 0]
-            if let queue = queues[signer], position < queue.count {
-                let envelope = queue[position]
-                let cost = envelope.signedBytes.count + envelope.signature.count
-                if size + cost > maxBytes { break }
-                taken.append(envelope)
-                size += cost
+            let queue = queues[signer]!
+            var position = cursors[signer] ?? queue.head
+            while position < queue.ids.count, byID[queue.ids[position]] == nil { position += 1 }
+            if position < queue.ids.count, let entry = byID[queue.ids[position]] {
+                if size + entry.size > maxBytes { break outer }
+                taken.append(entry.envelope)
+                size += entry.size
                 cursors[signer] = position + 1
                 exhausted = 0
             } else {
+                cursors[signer] = position
                 exhausted += 1
             }
             index = (index + 1) % signerOrder.count
         }
         nextSigner = index
-        return taken
+        return (taken, expired)
     }
 
-    /// Removes transactions (committed in a block) by id.
-    public mutating func remove(_ ids: some Sequence<[UInt8]>) {
+    /// Removes transactions by id (committed ones are remembered as duplicates for a while).
+    public mutating func remove(_ ids: some Sequence<[UInt8]>, committed wasCommitted: Bool = false) {
+        var emptied: Set<[UInt8]> = []
         for id in ids {
-            guard let envelope = byID.removeValue(forKey: id) else { continue }
-            bytes -= envelope.signedBytes.count + envelope.signature.count
-            queues[envelope.signer]?.removeAll { $0.id == id }
-            if queues[envelope.signer]?.isEmpty == true {
-                queues[envelope.signer] = nil
-                signerOrder.removeAll { $0 == envelope.signer }
+            if wasCommitted { rememberCommitted(id) }
+            guard let entry = byID.removeValue(forKey: id) else { continue }
+            bytes -= entry.size
+            let signer = entry.envelope.signer
+            guard var queue = queues[signer] else { continue }
+            queue.live -= 1
+            if queue.live == 0 {
+                queues[signer] = nil
+                emptied.insert(signer)
+                continue
+            }
+            while queue.head < queue.ids.count, byID[queue.ids[queue.head]] == nil { queue.head += 1 }
+            if queue.head > 1024, queue.head * 2 > queue.ids.count {
+                queue.ids.removeFirst(queue.head)
+                queue.head = 0
+            }
+            queues[signer] = queue
+        }
+        if !emptied.isEmpty {
+            signerOrder.removeAll { emptied.contains($0) }
+            nextSigner = signerOrder.isEmpty ? 0 : nextSigner % signerOrder.count
+        }
+    }
+
+    private mutating func rememberCommitted(_ id: [UInt8]) {
+        guard committed.insert(id).inserted else { return }
+        committedOrder.append(id)
+        let capacity = max(4 * limits.blockTransactionsMax, 1024)
+        if committedOrder.count - committedHead > capacity {
+            committed.remove(committedOrder[committedHead])
+            committedHead += 1
+            if committedHead > capacity {
+                committedOrder.removeFirst(committedHead)
+                committedHead = 0
             }
         }
     }
@@ -103,8 +159,8 @@ public struct Mempool: Sendable {
     /// Drops what can no longer be included at `height`; returns their ids.
     @discardableResult
     public mutating func dropExpired(height: UInt64, now: UInt64) -> [[UInt8]] {
-        let expired = byID.filter { Self.isExpired($0.value, height: height, now: now) }.map(\.key)
-        remove(expired)
+        let expired = byID.values.filter { Self.isExpired($0.envelope, height: height, now: now) }.map(\.id)
+        if !expired.isEmpty { remove(expired) }
         return expired
     }
 }

@@ -242,7 +242,7 @@ extension Platform {
         do {
             envelope = try TransactionEnvelope(signedBytes: Array(bytes), signature: signature)
             try envelope.verify(limits: limits, cache: keyCache)
-        } catch let error as TransactionError {
+        } catch {
             throw APIError.unprocessable(error.description, field: error.field)
         }
         guard envelope.chainID == record.id else {
@@ -316,9 +316,12 @@ extension Platform {
     func submit(_ envelope: TransactionEnvelope, record: ChainRecord, worker: ChainWorker, wait: Duration?) throws -> TransactionStatusView {
         let id = envelope.id
         if let committed = try committedStatus(record, id: id) { return committed }
-        switch worker.submit(envelope) {
-        case .accepted, .duplicate:
+        switch worker.submit(envelope, id: id) {
+        case .accepted:
             break
+        case .duplicate:
+            // Waiting already, or committed a moment ago.
+            if let committed = try committedStatus(record, id: id) { return committed }
         case .full(let reason):
             throw APIError(status: 503, slug: "mempool-full", title: "Try again later", detail: reason, headers: [("Retry-After", "1")])
         case .expired:

@@ -27,6 +27,17 @@ public struct PostgresChainStore: Sendable {
         return (UInt64(try row.decode(Int64.self, column: 0)), try row.decode([UInt8].self, column: 1), UInt64(try row.decode(Int64.self, column: 2)))
     }
 
+    /// Which of `ids` are committed transactions already (one query).
+    public func committed(_ ids: [[UInt8]], pool: PostgresPool) throws -> Set<[UInt8]> {
+        guard !ids.isEmpty else { return [] }
+        let list = ids.map { Hex.encode($0) }.joined(separator: ",")
+        return try pool.withConnection { connection in
+            Set(try connection.query(PostgresStatement("chain.committed_ids.\(schema)", """
+                SELECT tx_id FROM \(table("transactions")) WHERE tx_id IN (SELECT decode(unnest(string_to_array($1, ',')), 'hex'))
+                """), [.text(list)]).rows.map { try $0.decode([UInt8].self, column: 0) })
+        }
+    }
+
     /// Checks and stores `block` atomically. Refuses a block that does not extend the head, whose
     /// roots do not match its contents, or whose ledger root differs from the stored tree's.
     public func commit(_ block: CommittedBlock, pool: PostgresPool) throws {

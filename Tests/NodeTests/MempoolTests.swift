@@ -1,0 +1,66 @@
+// The mempool alone: bounds, dedupe (also against recent commits), expiry, and fair batches.
+import Crypto
+import HanseCore
+import Ledger
+import Node
+import XCTest
+
+final class MempoolTests: XCTestCase {
+    private func envelope(_ signer: PrivateKey, _ index: Int, until: ValidUntil = .height(100)) throws -> TransactionEnvelope {
+        var envelope = TransactionEnvelope(chainID: "c", contract: "kv", method: "put", args: Array("{\"i\":\(index)}".utf8),
+                                           nonce: Array(String(format: "%016d", index).utf8), validUntil: until, algorithm: signer.algorithm,
+                                           signer: [], signature: [])
+        try envelope.sign(with: signer)
+        return envelope
+    }
+
+    func testBatchesAreFairAcrossSignersAndKeepEachSignersOrder() throws {
+        let heavy = try PrivateKey.generate(.ed25519)
+        let light = try PrivateKey.generate(.ed25519)
+        var mempool = Mempool(limits: Limits())
+        let many = try (0..<10).map { try envelope(heavy, $0) }
+        for transaction in many { XCTAssertEqual(mempool.add(transaction, nextHeight: 1, now: 0), .accepted) }
+        let few = try (100..<102).map { try envelope(light, $0) }
+        for transaction in few { XCTAssertEqual(mempool.add(transaction, nextHeight: 1, now: 0), .accepted) }
+        let batch = mempool.batch(maxCount: 4, maxBytes: 1 << 20, height: 1, now: 0).transactions
+        XCTAssertEqual(batch.map(\.id), [many[0].id, few[0].id, many[1].id, few[1].id], "signers take turns, each in arrival order")
+        mempool.remove(batch.map(\.id), committed: true)
+        XCTAssertEqual(mempool.count, 8)
+        let rest = mempool.batch(maxCount: 100, maxBytes: 1 << 20, height: 1, now: 0).transactions
+        XCTAssertEqual(rest.map(\.id), many[2...].map(\.id))
+        XCTAssertEqual(mempool.add(many[0], nextHeight: 2, now: 0), .duplicate, "a committed id is refused for a while")
+        XCTAssertEqual(mempool.add(many[5], nextHeight: 2, now: 0), .duplicate, "a waiting id is refused")
+    }
+
+    func testBoundsAndExpiry() throws {
+        let signer = try PrivateKey.generate(.ed25519)
+        var limits = Limits()
+        limits.mempoolPerSignerMax = 3
+        var mempool = Mempool(limits: limits)
+        for index in 0..<3 { XCTAssertEqual(mempool.add(try envelope(signer, index), nextHeight: 1, now: 0), .accepted) }
+        guard case .full = mempool.add(try envelope(signer, 3), nextHeight: 1, now: 0) else { return XCTFail("per-signer bound") }
+        XCTAssertEqual(mempool.add(try envelope(try PrivateKey.generate(.ed25519), 9, until: .height(4)), nextHeight: 5, now: 0), .expired)
+        let soon = try envelope(try PrivateKey.generate(.ed25519), 10, until: .unixMilliseconds(1_000))
+        XCTAssertEqual(mempool.add(soon, nextHeight: 1, now: 500), .accepted)
+        let (batch, expired) = mempool.batch(maxCount: 100, maxBytes: 1 << 20, height: 1, now: 2_000)
+        XCTAssertEqual(expired, [soon.id])
+        XCTAssertEqual(batch.count, 3)
+        limits.mempoolTransactionsMax = 3
+        var small = Mempool(limits: limits)
+        for index in 0..<3 { _ = small.add(try envelope(try PrivateKey.generate(.ed25519), index), nextHeight: 1, now: 0) }
+        guard case .full(let reason) = small.add(try envelope(signer, 50), nextHeight: 1, now: 0) else { return XCTFail("overall bound") }
+        XCTAssertTrue(reason.contains("full"))
+    }
+
+    func testRemovingAFullBlockOfOneSignerEmptiesTheMempool() throws {
+        let signer = try PrivateKey.generate(.ed25519)
+        var mempool = Mempool(limits: Limits())
+        let all = try (0..<5_000).map { try envelope(signer, $0) }
+        for transaction in all { _ = mempool.add(transaction, nextHeight: 1, now: 0) }
+        let batch = mempool.batch(maxCount: 5_000, maxBytes: 64 << 20, height: 1, now: 0).transactions
+        XCTAssertEqual(batch.count, 5_000)
+        mempool.remove(batch.map(\.id), committed: true)
+        XCTAssertTrue(mempool.isEmpty)
+        XCTAssertEqual(mempool.bytes, 0)
+    }
+}
