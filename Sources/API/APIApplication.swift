@@ -61,13 +61,13 @@ public final class APIApplication: HTTPHandler {
         var blocking = false
         if case .found(let route, _) = match { blocking = route.blocking }
         if blocking {
-            let accepted = workers.submit { responder.respond(self.process(request, match: match)) }
+            let accepted = workers.submit { self.process(request, match: match) { responder.respond($0) } }
             if !accepted {
                 responder.respond(APIError.unavailable("server busy: \(configuration.limits.httpWorkerQueueMax) requests already waiting")
                     .response(requestID: nil))
             }
         } else {
-            responder.respond(process(request, match: match))
+            process(request, match: match) { responder.respond($0) }
         }
     }
 
@@ -84,19 +84,51 @@ public final class APIApplication: HTTPHandler {
 
     // MARK: - Pipeline
 
-    /// Runs the middleware chain and the handler; never throws, never leaks internals.
-    func process(_ request: HTTPRequest, match: Router.Match) -> HTTPResponse {
+    /// Runs the middleware chain and the handler, then hands the response to `send` (at once, or
+    /// later for a deferred route); never throws, never leaks internals.
+    func process(_ request: HTTPRequest, match: Router.Match, send: @escaping @Sendable (HTTPResponse) -> Void) {
         let started = DispatchTime.now().uptimeNanoseconds
         let requestID = self.requestID(for: request)
         var context = RequestContext(request: request, requestID: requestID, logger: logger)
         let origin = request.head.headers["Origin"]
-
-        var response: HTTPResponse
         do {
-            response = try route(&context, match: match, origin: origin)
-        } catch let error as APIError {
-            response = error.response(requestID: requestID)
+            switch try route(&context, match: match, origin: origin) {
+            case .now(let response):
+                send(finish(context, .success(response), origin: origin, started: started))
+            case .later(let deferred):
+                let finalContext = context
+                deferred(finalContext) { result in
+                    send(self.finish(finalContext, result, origin: origin, started: started))
+                }
+            }
         } catch {
+            send(finish(context, .failure(error), origin: origin, started: started))
+        }
+    }
+
+    /// A synchronous run of the pipeline, for tests and non-deferred callers.
+    func process(_ request: HTTPRequest, match: Router.Match) -> HTTPResponse {
+        let box = ResponseBox()
+        let done = DispatchSemaphore(value: 0)
+        process(request, match: match) { response in
+            box.set(response)
+            done.signal()
+        }
+        done.wait()
+        return box.get()!
+    }
+
+    /// Error mapping, audit, common headers and the access log of one response.
+    private func finish(_ context: RequestContext, _ result: Result<HTTPResponse, any Error>, origin: String?, started: UInt64) -> HTTPResponse {
+        let request = context.request
+        let requestID = context.requestID
+        var response: HTTPResponse
+        switch result {
+        case .success(let value):
+            response = value
+        case .failure(let error as APIError):
+            response = error.response(requestID: requestID)
+        case .failure(let error):
             context.logger.error("handler failed", metadata: ["error": "\(error)", "path": "\(request.head.path)"])
             response = APIError.internalError(requestID: requestID).response(requestID: requestID)
         }
@@ -121,10 +153,15 @@ public final class APIApplication: HTTPHandler {
         return response
     }
 
-    private func route(_ context: inout RequestContext, match: Router.Match, origin: String?) throws -> HTTPResponse {
+    private enum Outcome {
+        case now(HTTPResponse)
+        case later(Route.DeferredHandler)
+    }
+
+    private func route(_ context: inout RequestContext, match: Router.Match, origin: String?) throws -> Outcome {
         let head = context.request.head
         if head.method == "OPTIONS" {
-            return try options(head, origin: origin)
+            return .now(try options(head, origin: origin))
         }
         switch match {
         case .notFound:
@@ -135,7 +172,8 @@ public final class APIApplication: HTTPHandler {
             context.parameters = parameters
             try authenticate(&context, access: route.access)
             try rateLimit(context)
-            return try route.handler(context)
+            if let deferred = route.deferred { return .later(deferred) }
+            return .now(try route.handler(context))
         }
     }
 
@@ -209,4 +247,12 @@ public final class APIApplication: HTTPHandler {
         let counter = String(number, radix: 16)
         return requestIDPrefix + String(repeating: "0", count: max(0, 12 - counter.count)) + counter
     }
+}
+
+/// Holds one response across threads (the synchronous `process`).
+private final class ResponseBox: @unchecked Sendable {
+    // Written once before the semaphore is signalled, read after the wait.
+    private var response: HTTPResponse?
+    func set(_ value: HTTPResponse) { response = value }
+    func get() -> HTTPResponse? { response }
 }

@@ -46,8 +46,13 @@ public protocol PlatformService: Sendable {
     func contract(tenant: String, chain: String, name: String) throws -> ContractView
 
     // Transactions
-    func submit(tenant: String, chain: String, _ request: SubmitTransactionRequest, wait: Duration?) throws -> TransactionStatusView
-    func call(tenant: String, chain: String, _ request: CallRequest, wait: Duration?) throws -> TransactionStatusView
+    /// Admits a client-signed transaction; with `wait`, answers when it is committed or the wait
+    /// ends (no thread waits meanwhile). Without `wait`, `done` is called before this returns.
+    func submit(tenant: String, chain: String, _ request: SubmitTransactionRequest, wait: Duration?,
+                done: @escaping @Sendable (Result<TransactionStatusView, any Error>) -> Void)
+    /// A call signed by the platform with a custodial identity; answers like `submit`.
+    func call(tenant: String, chain: String, _ request: CallRequest, wait: Duration?,
+              done: @escaping @Sendable (Result<TransactionStatusView, any Error>) -> Void)
     func prepare(tenant: String, chain: String, _ request: PrepareTransactionRequest) throws -> PreparedTransaction
     func transaction(tenant: String, chain: String, id: String) throws -> TransactionStatusView
 
@@ -64,6 +69,24 @@ public protocol PlatformService: Sendable {
     // Proofs
     func inclusionProof(tenant: String, chain: String, txID: String) throws -> InclusionProofView
     func consistencyProof(tenant: String, chain: String, from: UInt64, to: UInt64) throws -> ConsistencyProofView
+}
+
+extension PlatformService {
+    /// `submit` without a wait, whose answer comes before it returns.
+    func submitWithoutWaiting(tenant: String, chain: String, _ request: SubmitTransactionRequest) throws -> TransactionStatusView {
+        let box = ResultBox<TransactionStatusView>()
+        submit(tenant: tenant, chain: chain, request, wait: nil) { box.set($0) }
+        guard let result = box.get() else { throw APIError.internalError(requestID: "") }
+        return try result.get()
+    }
+}
+
+/// One result handed across a callback.
+final class ResultBox<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<Value, any Error>?
+    func set(_ value: Result<Value, any Error>) { lock.withLock { result = value } }
+    func get() -> Result<Value, any Error>? { lock.withLock { result } }
 }
 
 /// The `/v1` routes of the operator and tenant API, on top of a `PlatformService`.
@@ -168,8 +191,14 @@ public enum PlatformRoutes {
             }
         } + [
             // Transactions.
-            Route("POST", "/v1/chains/{chain}/transactions", access: .tenant(.write), bodyLimit: limits.systemArgsBytesMax * 2 + 64 * 1024) { c in
-                try transactionResponse(s.submit(tenant: c.tenantID, chain: c.parameter("chain"), c.decode(SubmitTransactionRequest.self), wait: wait(c)))
+            Route("POST", "/v1/chains/{chain}/transactions", access: .tenant(.write), bodyLimit: limits.systemArgsBytesMax * 2 + 64 * 1024) { c, done in
+                do {
+                    s.submit(tenant: try c.tenantID, chain: try c.parameter("chain"), try c.decode(SubmitTransactionRequest.self), wait: try wait(c)) {
+                        done($0.flatMap { view in Result { try transactionResponse(view) } })
+                    }
+                } catch {
+                    done(.failure(error))
+                }
             },
             Route("POST", "/v1/chains/{chain}/transactions/batch", access: .tenant(.write), bodyLimit: limits.httpRouteBodyBytesMax) { c in
                 let batch = try c.decode(BatchSubmitRequest.self)
@@ -182,7 +211,7 @@ public enum PlatformRoutes {
                 _ = try s.chain(tenant: tenant, id: chain)
                 let results = batch.transactions.map { transaction -> BatchItem in
                     do {
-                        return BatchItem(status: 202, transaction: try s.submit(tenant: tenant, chain: chain, transaction, wait: nil), problem: nil)
+                        return BatchItem(status: 202, transaction: try s.submitWithoutWaiting(tenant: tenant, chain: chain, transaction), problem: nil)
                     } catch let error as APIError {
                         return BatchItem(status: error.status, transaction: nil, problem: BatchProblem(type: error.type, detail: error.detail))
                     } catch {
@@ -194,8 +223,14 @@ public enum PlatformRoutes {
             Route("POST", "/v1/chains/{chain}/transactions/prepare", access: .tenant(.write)) { c in
                 try jsonResponse(s.prepare(tenant: c.tenantID, chain: c.parameter("chain"), c.decode(PrepareTransactionRequest.self)))
             },
-            Route("POST", "/v1/chains/{chain}/transactions/call", access: .tenant(.write)) { c in
-                try transactionResponse(s.call(tenant: c.tenantID, chain: c.parameter("chain"), c.decode(CallRequest.self), wait: wait(c)))
+            Route("POST", "/v1/chains/{chain}/transactions/call", access: .tenant(.write)) { c, done in
+                do {
+                    s.call(tenant: try c.tenantID, chain: try c.parameter("chain"), try c.decode(CallRequest.self), wait: try wait(c)) {
+                        done($0.flatMap { view in Result { try transactionResponse(view) } })
+                    }
+                } catch {
+                    done(.failure(error))
+                }
             },
             Route("GET", "/v1/chains/{chain}/transactions/{tx}", access: .tenant(.read)) { c in
                 try jsonResponse(s.transaction(tenant: c.tenantID, chain: c.parameter("chain"), id: c.parameter("tx")))

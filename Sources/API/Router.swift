@@ -22,6 +22,9 @@ public enum Scope: String, Sendable, Codable, CaseIterable, Comparable {
 /// One route: method, path pattern with `{name}` parameters, limits and the handler.
 public struct Route: Sendable {
     public typealias Handler = @Sendable (RequestContext) throws -> HTTPResponse
+    /// A handler that answers later (it waits for something, such as a commit, without holding a
+    /// thread): it calls `done` exactly once, with the response or the error.
+    public typealias DeferredHandler = @Sendable (RequestContext, _ done: @escaping @Sendable (Result<HTTPResponse, any Error>) -> Void) -> Void
 
     public let method: String
     public let pattern: String
@@ -32,6 +35,7 @@ public struct Route: Sendable {
     /// others on the event loop.
     public let blocking: Bool
     public let handler: Handler
+    public let deferred: DeferredHandler?
     let segments: [Segment]
 
     enum Segment: Sendable, Equatable {
@@ -47,7 +51,24 @@ public struct Route: Sendable {
         self.bodyLimit = bodyLimit
         self.blocking = blocking
         self.handler = handler
-        self.segments = Route.split(pattern).map { part in
+        self.deferred = nil
+        self.segments = Route.segments(of: pattern)
+    }
+
+    /// A route whose handler answers through `done` (see `DeferredHandler`); it starts on a worker thread.
+    public init(_ method: String, _ pattern: String, access: Access = .open, bodyLimit: Int? = nil, deferred: @escaping DeferredHandler) {
+        self.method = method
+        self.pattern = pattern
+        self.access = access
+        self.bodyLimit = bodyLimit
+        self.blocking = true
+        self.handler = { _ in throw APIError.internalError(requestID: "") }
+        self.deferred = deferred
+        self.segments = Route.segments(of: pattern)
+    }
+
+    static func segments(of pattern: String) -> [Segment] {
+        Route.split(pattern).map { part in
             part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
         }
     }

@@ -33,6 +33,13 @@ public struct ChainSetup: Sendable {
     }
 }
 
+/// A committed transaction handed to whoever waited for it.
+public struct Committed: Sendable {
+    public var transaction: ExecutedTransaction
+    public var height: UInt64
+    public var index: Int
+}
+
 /// One chain's block pipeline on its own serial Dispatch queue: the mempool, the consensus state
 /// machines of the validators hosted on this node (messages between them stay in process), block
 /// building and execution, the write-ahead log, the one-transaction block commit, and waking
@@ -62,7 +69,7 @@ public final class ChainWorker: @unchecked Sendable {
     private var draining = false
     private var valueWanted: [(validator: Int, height: UInt64, round: UInt32)] = []
     private var timer: (any DispatchSourceTimer)?
-    private var waiters: [[UInt8]: [(token: UInt64, done: (ExecutedTransaction) -> Void)]] = [:]
+    private var waiters: [[UInt8]: [(token: UInt64, done: (Committed) -> Void)]] = [:]
     private var waiterCount: UInt64 = 0
     /// Ids that expired in the mempool, most recent last (bounded by `Limits.expiredRememberedMax`).
     private var expired: Set<[UInt8]> = []
@@ -173,7 +180,7 @@ public final class ChainWorker: @unchecked Sendable {
     /// waiter is registered, with a token for `cancelWait`; a transaction committed before that is
     /// in storage (commits reach PostgreSQL before waiters are woken), so callers check storage
     /// after registering.
-    public func onCommit(of id: [UInt8], _ done: @escaping @Sendable (ExecutedTransaction) -> Void) -> UInt64 {
+    public func onCommit(of id: [UInt8], _ done: @escaping @Sendable (Committed) -> Void) -> UInt64 {
         queue.sync {
             waiterCount += 1
             waiters[id, default: []].append((waiterCount, done))
@@ -352,8 +359,12 @@ public final class ChainWorker: @unchecked Sendable {
             return mempool.dropExpired(height: nextHeight, now: Self.nowMilliseconds())
         }
         remember(expired: expiredIDs)
-        for transaction in transactions {
-            for waiter in waiters.removeValue(forKey: transaction.envelope.id) ?? [] { waiter.done(transaction) }
+        if !waiters.isEmpty {
+            for (index, transaction) in transactions.enumerated() {
+                guard let found = waiters.removeValue(forKey: ids[index]) else { continue }
+                let committed = Committed(transaction: transaction, height: header.height, index: index)
+                for waiter in found { waiter.done(committed) }
+            }
         }
         // Validators hosted here that have not decided yet take the decision directly.
         for index in engines.keys.sorted() {

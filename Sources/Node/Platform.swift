@@ -30,6 +30,11 @@ public final class Platform: PlatformService, @unchecked Sendable {
     /// database round trip; entries live `keyCacheSeconds`, and a revoke on this node drops them.
     private let keyCacheEntries = Mutex<[String: (principal: Principal, hash: [UInt8], expires: UInt64)]>([:])
     static let keyCacheSeconds: UInt64 = 2
+    /// Chain rows and revoked signer keys read on the transaction path, kept for `cacheMilliseconds`
+    /// (changes made on this node drop them at once).
+    let chainCache = Mutex<[String: (record: ChainRecord, expires: UInt64)]>([:])
+    let revokedCache = Mutex<[String: (keys: Set<[UInt8]>, expires: UInt64)]>([:])
+    static let cacheMilliseconds: UInt64 = 1_000
 
     public init(pool: PostgresPool, vault: KeyVault, chainMigrations: [Migration], limits: Limits = Limits(),
                 logger: Logger = Logger(label: "hanse.platform")) {
@@ -120,8 +125,12 @@ public final class Platform: PlatformService, @unchecked Sendable {
         }
     }
 
-    /// Writes one audit-log row; never fails the request it records.
+    /// Writes one audit-log row; never fails the request it records. Transaction submissions are
+    /// not logged here: the ledger records each one, signed, with its signer.
     public func audit(_ context: RequestContext, status: Int) {
+        let path = context.request.head.path
+        if path.hasSuffix("/transactions") || path.hasSuffix("/transactions/batch") || path.hasSuffix("/transactions/call")
+            || path.hasSuffix("/transactions/prepare") || path.hasSuffix("/query") { return }
         var tenant: String? = context.tenant
         if tenant == nil, let parameter = context.parameters["tenant"], UUID(uuidString: parameter) != nil { tenant = parameter.lowercased() }
         let target = String(context.request.head.path.prefix(400))

@@ -65,12 +65,37 @@ extension Platform {
     }
 
     /// The tenant's chain and its worker; 409 when the chain is not running.
-    func runningChain(tenant: String, id: String) throws -> (ChainRecord, ChainWorker) {
-        let record = try chainRecord(tenant: tenant, id: id)
+    func runningChain(tenant: String, id: String, cached: Bool = false) throws -> (ChainRecord, ChainWorker) {
+        let now = Self.nowMilliseconds()
+        var record: ChainRecord
+        if cached, let hit = chainCache.withLock({ $0[id] }), hit.expires > now, hit.record.tenantID == tenant {
+            record = hit.record
+        } else {
+            record = try chainRecord(tenant: tenant, id: id)
+            chainCache.withLock { cache in
+                if cache.count > 10_000 { cache.removeAll() }
+                cache[record.id] = (record, now + Self.cacheMilliseconds)
+            }
+        }
         guard record.status == "running", let worker = workers.withLock({ $0[record.id] }) else {
             throw APIError.conflict("chain \(record.id) is \(record.status)\(record.status == "running" ? " but has no worker on this node" : "")")
         }
         return (record, worker)
+    }
+
+    /// Public keys of the chain's revoked identities.
+    func revokedKeys(chain: String) throws -> Set<[UInt8]> {
+        let now = Self.nowMilliseconds()
+        if let hit = revokedCache.withLock({ $0[chain] }), hit.expires > now { return hit.keys }
+        let keys = try pool.withConnection { connection in
+            Set(try connection.query(sql: "SELECT public_key FROM platform.identities WHERE chain_id = $1::uuid AND revoked_at IS NOT NULL",
+                                     name: "platform.identities.revoked_keys", [.text(chain)]).rows.map { try $0.decode([UInt8].self, column: 0) })
+        }
+        revokedCache.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[chain] = (keys, now + Self.cacheMilliseconds)
+        }
+        return keys
     }
 
     func validators(of chain: String) throws -> [(index: Int, key: PublicKey, wrapped: [UInt8]?)] {
@@ -136,6 +161,7 @@ extension Platform {
     }
 
     func setStatus(chain: String, _ status: String, failure: String? = nil) throws {
+        chainCache.withLock { $0[chain] = nil }
         try pool.withConnection { connection in
             _ = try connection.query(sql: "UPDATE platform.chains SET status = $2, failure = $3, updated_at = now() WHERE id = $1::uuid",
                                      name: "platform.chains.status", [.text(chain), .text(status), failure.map { .text(String($0.prefix(4096))) } ?? .null])

@@ -129,6 +129,7 @@ extension Platform {
                 UPDATE platform.identities SET revoked_at = now() WHERE id = $1::uuid RETURNING \(Self.identityColumns)
                 """, name: "platform.identities.revoke", [.text(current.id)]).first!)
         }
+        revokedCache.withLock { $0[record.id] = nil }
         _ = try systemCall(record, worker, method: "revoke_role", args: Self.json(["address": view.address]), identity: nil,
                            wait: PlatformRoutes.waitDefault)
         return view
@@ -234,46 +235,50 @@ extension Platform {
 
     // MARK: - Transactions
 
-    public func submit(tenant: String, chain: String, _ request: SubmitTransactionRequest, wait: Duration?) throws -> TransactionStatusView {
-        let (record, worker) = try runningChain(tenant: tenant, id: chain)
-        guard let bytes = Data(base64Encoded: request.signedBytes) else { throw APIError.badRequest("signed_bytes must be base64", field: "signed_bytes") }
-        guard let signature = Hex.decode(request.signature) else { throw APIError.badRequest("signature must be hex", field: "signature") }
-        let envelope: TransactionEnvelope
+    public func submit(tenant: String, chain: String, _ request: SubmitTransactionRequest, wait: Duration?,
+                       done: @escaping @Sendable (Result<TransactionStatusView, any Error>) -> Void) {
+        let record: ChainRecord, worker: ChainWorker, envelope: TransactionEnvelope
         do {
-            envelope = try TransactionEnvelope(signedBytes: Array(bytes), signature: signature)
-            try envelope.verify(limits: limits, cache: keyCache)
+            (record, worker) = try runningChain(tenant: tenant, id: chain, cached: true)
+            guard let bytes = Data(base64Encoded: request.signedBytes) else { throw APIError.badRequest("signed_bytes must be base64", field: "signed_bytes") }
+            guard let signature = Hex.decode(request.signature) else { throw APIError.badRequest("signature must be hex", field: "signature") }
+            do {
+                envelope = try TransactionEnvelope(signedBytes: Array(bytes), signature: signature)
+                try envelope.verify(limits: limits, cache: keyCache)
+            } catch {
+                throw APIError.unprocessable(error.description, field: error.field)
+            }
+            guard envelope.chainID == record.id else {
+                throw APIError.unprocessable("the transaction is for chain \(envelope.chainID), not \(record.id)", field: "chain_id")
+            }
+            if try revokedKeys(chain: record.id).contains(envelope.signer) {
+                throw APIError.forbidden("the signer's identity is revoked on this chain")
+            }
         } catch {
-            throw APIError.unprocessable(error.description, field: error.field)
+            return done(.failure(error))
         }
-        guard envelope.chainID == record.id else {
-            throw APIError.unprocessable("the transaction is for chain \(envelope.chainID), not \(record.id)", field: "chain_id")
-        }
-        if try pool.withConnection({ connection in
-            try connection.query(sql: """
-                SELECT 1 FROM platform.identities WHERE chain_id = $1::uuid AND public_key = $2 AND revoked_at IS NOT NULL
-                """, name: "platform.identities.revoked", [.text(record.id), .bytea(envelope.signer)]).count > 0
-        }) {
-            throw APIError.forbidden("the signer's identity is revoked on this chain")
-        }
-        return try submit(envelope, record: record, worker: worker, wait: wait)
+        admit(envelope, record: record, worker: worker, wait: wait, done: done)
     }
 
-    public func call(tenant: String, chain: String, _ request: CallRequest, wait: Duration?) throws -> TransactionStatusView {
-        let (record, worker) = try runningChain(tenant: tenant, id: chain)
-        guard request.contract != TransactionEnvelope.systemContract else {
-            throw APIError.badRequest("use the contract and identity routes for \(TransactionEnvelope.systemContract)", field: "contract")
-        }
-        let key = try custodialKey(chain: record.id, request.identity)
-        var envelope = TransactionEnvelope(chainID: record.id, contract: request.contract, method: request.method, args: Array((request.args ?? "{}").utf8),
+    public func call(tenant: String, chain: String, _ request: CallRequest, wait: Duration?,
+                     done: @escaping @Sendable (Result<TransactionStatusView, any Error>) -> Void) {
+        let record: ChainRecord, worker: ChainWorker
+        var envelope: TransactionEnvelope
+        do {
+            (record, worker) = try runningChain(tenant: tenant, id: chain, cached: true)
+            guard request.contract != TransactionEnvelope.systemContract else {
+                throw APIError.badRequest("use the contract and identity routes for \(TransactionEnvelope.systemContract)", field: "contract")
+            }
+            let key = try custodialKey(chain: record.id, request.identity)
+            envelope = TransactionEnvelope(chainID: record.id, contract: request.contract, method: request.method, args: Array((request.args ?? "{}").utf8),
                                            nonce: SecureRandom().bytes(16), validUntil: .unixMilliseconds(Self.nowMilliseconds() + 600_000),
                                            gasLimit: request.gasLimit ?? TransactionEnvelope.defaultGasLimit, algorithm: key.algorithm, signer: [], signature: [])
-        do {
             try envelope.sign(with: key)
-            try envelope.validate(limits: limits)
-        } catch let error as TransactionError {
-            throw APIError.badRequest(error.description, field: error.field)
+            do { try envelope.validate(limits: limits) } catch { throw APIError.badRequest(error.description, field: error.field) }
+        } catch {
+            return done(.failure(error))
         }
-        return try submit(envelope, record: record, worker: worker, wait: wait)
+        admit(envelope, record: record, worker: worker, wait: wait, done: done)
     }
 
     public func prepare(tenant: String, chain: String, _ request: PrepareTransactionRequest) throws -> PreparedTransaction {
@@ -311,35 +316,83 @@ extension Platform {
         return PreparedTransaction(signedBytes: Data(bytes).base64EncodedString(), signedBytesHex: Hex.encode(bytes), txId: Hex.encode(envelope.id))
     }
 
-    /// Admits a verified envelope and, when asked, waits for its commit. A transaction already
-    /// committed answers with its receipt; one already waiting answers `accepted`.
-    func submit(_ envelope: TransactionEnvelope, record: ChainRecord, worker: ChainWorker, wait: Duration?) throws -> TransactionStatusView {
+    /// Admits a verified envelope and, when asked, answers once it is committed or the wait ends.
+    /// A transaction already committed answers with its receipt; one already waiting, `accepted`.
+    /// Waiting holds no thread: the chain's commit (or a timer) completes the answer.
+    func admit(_ envelope: TransactionEnvelope, record: ChainRecord, worker: ChainWorker, wait: Duration?,
+               done: @escaping @Sendable (Result<TransactionStatusView, any Error>) -> Void) {
         let id = envelope.id
-        if let committed = try committedStatus(record, id: id) { return committed }
-        switch worker.submit(envelope, id: id) {
-        case .accepted:
-            break
-        case .duplicate:
-            // Waiting already, or committed a moment ago.
-            if let committed = try committedStatus(record, id: id) { return committed }
-        case .full(let reason):
-            throw APIError(status: 503, slug: "mempool-full", title: "Try again later", detail: reason, headers: [("Retry-After", "1")])
-        case .expired:
-            throw APIError.unprocessable("the transaction's valid_until has passed", field: "valid_until")
+        do {
+            if let committed = try committedStatus(record, id: id) { return done(.success(committed)) }
+            switch worker.submit(envelope, id: id) {
+            case .accepted:
+                break
+            case .duplicate:
+                // Waiting already, or committed a moment ago.
+                if let committed = try committedStatus(record, id: id) { return done(.success(committed)) }
+            case .full(let reason):
+                throw APIError(status: 503, slug: "mempool-full", title: "Try again later", detail: reason, headers: [("Retry-After", "1")])
+            case .expired:
+                throw APIError.unprocessable("the transaction's valid_until has passed", field: "valid_until")
+            }
+        } catch {
+            return done(.failure(error))
         }
-        guard let wait else { return TransactionStatusView(txId: Hex.encode(id), status: "accepted") }
-        let done = DispatchSemaphore(value: 0)
-        let token = worker.onCommit(of: id) { _ in done.signal() }
-        if let committed = try committedStatus(record, id: id) {
+        guard let wait else { return done(.success(TransactionStatusView(txId: Hex.encode(id), status: "accepted"))) }
+        let answer = Once(done)
+        let token = worker.onCommit(of: id) { committed in
+            DispatchQueue.global().async { answer.fire(.success(Self.statusView(committed))) }
+        }
+        do {
+            if let committed = try committedStatus(record, id: id) {
+                worker.cancelWait(of: id, token: token)
+                return answer.fire(.success(committed))
+            }
+        } catch {
             worker.cancelWait(of: id, token: token)
-            return committed
+            return answer.fire(.failure(error))
         }
-        let deadline = DispatchTime.now() + .nanoseconds(Int(wait.wholeMilliseconds) * 1_000_000)
-        if done.wait(timeout: deadline) == .timedOut {
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(wait.wholeMilliseconds))) { [self] in
+            guard answer.pending else { return }
             worker.cancelWait(of: id, token: token)
+            answer.fire(Result {
+                if let committed = try committedStatus(record, id: id) { return committed }
+                return TransactionStatusView(txId: Hex.encode(id), status: worker.pending(id).expired ? "expired" : "accepted")
+            })
         }
-        if let committed = try committedStatus(record, id: id) { return committed }
-        return TransactionStatusView(txId: Hex.encode(id), status: worker.pending(id).expired ? "expired" : "accepted")
+    }
+
+    /// `admit` for callers that wait on their own thread (contract lifecycle, identities).
+    func submit(_ envelope: TransactionEnvelope, record: ChainRecord, worker: ChainWorker, wait: Duration?) throws -> TransactionStatusView {
+        let box = Mutex<Result<TransactionStatusView, any Error>?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        admit(envelope, record: record, worker: worker, wait: wait) { result in
+            box.withLock { $0 = result }
+            finished.signal()
+        }
+        finished.wait()
+        return try box.withLock { $0! }.get()
+    }
+
+    /// The answer for a transaction the worker just committed, built from memory.
+    static func statusView(_ committed: Committed) -> TransactionStatusView {
+        let transaction = committed.transaction
+        let receipt = transaction.receipt
+        var view = TransactionStatusView(txId: Hex.encode(transaction.envelope.id), status: receipt.status.rawValue)
+        view.height = committed.height
+        view.indexInBlock = committed.index
+        view.contract = transaction.envelope.contract
+        view.method = transaction.envelope.method
+        view.signer = transaction.envelope.signerAddress
+        view.gasUsed = receipt.gasUsed
+        view.result = String(validating: receipt.result, as: UTF8.self)
+        view.resultBase64 = Data(receipt.result).base64EncodedString()
+        view.error = receipt.error.isEmpty ? nil : receipt.error
+        view.events = transaction.events.enumerated().map { index, event in
+            EventView(seq: nil, height: committed.height, txIndex: committed.index, eventIndex: index, contract: event.contract,
+                      topic: event.topic, bytes: event.data)
+        }
+        return view
     }
 
     public func transaction(tenant: String, chain: String, id: String) throws -> TransactionStatusView {
@@ -582,4 +635,22 @@ extension Platform {
     }
 
     static func nowMilliseconds() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+}
+
+/// Calls a completion exactly once, whichever of several paths gets there first.
+final class Once<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done: ((Result<Value, any Error>) -> Void)?
+
+    init(_ done: @escaping @Sendable (Result<Value, any Error>) -> Void) { self.done = done }
+
+    var pending: Bool { lock.withLock { done != nil } }
+
+    func fire(_ result: Result<Value, any Error>) {
+        let callback = lock.withLock { () -> ((Result<Value, any Error>) -> Void)? in
+            defer { done = nil }
+            return done
+        }
+        callback?(result)
+    }
 }

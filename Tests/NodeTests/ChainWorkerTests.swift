@@ -70,7 +70,7 @@ final class ChainWorkerTests: XCTestCase {
         let results = Results()
         for envelope in envelopes {
             group.enter()
-            _ = worker.onCommit(of: envelope.id) { results.add($0); group.leave() }
+            _ = worker.onCommit(of: envelope.id) { results.add($0.transaction); group.leave() }
         }
         for envelope in envelopes { XCTAssertEqual(worker.submit(envelope), .accepted) }
         guard group.wait(timeout: .now() + .milliseconds(Int(timeout.wholeMilliseconds))) == .success else {
