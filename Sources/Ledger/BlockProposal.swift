@@ -33,6 +33,20 @@ public struct BlockProposal: Sendable, Equatable {
         return writer.bytes
     }
 
+    /// The header of an encoded proposal, without parsing its transactions (the header's hash
+    /// names the value in consensus; the transactions are checked when the block is judged).
+    public static func header(ofEncoded bytes: [UInt8]) -> BlockHeader? {
+        var reader = ByteReader(bytes)
+        guard reader.take(Self.domain.utf8.count).map({ Array($0) == Array(Self.domain.utf8) }) == true, reader.take(1)?.first == 1,
+              let chainID = reader.field(), let height = reader.u64(), let previous = reader.field(), let txRoot = reader.field(),
+              let writeSetRoot = reader.field(), let ledgerRoot = reader.field(), let ledgerSize = reader.u64(), let timestamp = reader.u64(),
+              let proposer = reader.u32(), let validatorSetHash = reader.field(),
+              [previous, txRoot, writeSetRoot, ledgerRoot, validatorSetHash].allSatisfy({ $0.count == 32 }) else { return nil }
+        return BlockHeader(chainID: String(decoding: chainID, as: UTF8.self), height: height, previousHash: previous, txRoot: txRoot,
+                           writeSetRoot: writeSetRoot, ledgerRoot: ledgerRoot, ledgerSize: ledgerSize, timestamp: timestamp,
+                           proposer: proposer, validatorSetHash: validatorSetHash)
+    }
+
     /// Parses `encoded`; nil when the bytes are not a well-formed proposal.
     public init?(encoded bytes: [UInt8]) {
         var reader = ByteReader(bytes)

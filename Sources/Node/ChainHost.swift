@@ -15,7 +15,7 @@ public struct ChainHost: ConsensusHost {
     let judge: ([UInt8], UInt64) -> Bool
 
     public func valueID(of value: [UInt8]) -> [UInt8] {
-        BlockProposal(encoded: value)?.header.hash ?? SHA256.hash(value)
+        BlockProposal.header(ofEncoded: value)?.hash ?? SHA256.hash(value)
     }
 
     public func isAcceptable(_ value: [UInt8], height: UInt64) -> Bool { judge(value, height) }

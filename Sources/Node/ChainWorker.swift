@@ -65,15 +65,24 @@ public final class ChainWorker: @unchecked Sendable {
     private var head: (height: UInt64, hash: [UInt8], timestamp: UInt64)?
     private var ledger = CompactRange()
     private var executed: [[UInt8]: [ExecutedTransaction]] = [:]
+    /// Hashes of values stored in the consensus log's value table by this worker.
+    private var storedValues: Set<[UInt8]> = []
+    /// Verdicts on proposals of the next height that this node did not build, by block hash.
+    private var judged: [[UInt8]: Bool] = [:]
     private var inbox: [(to: Int, from: Int, message: ConsensusMessage)] = []
     private var draining = false
     private var valueWanted: [(validator: Int, height: UInt64, round: UInt32)] = []
     private var timer: (any DispatchSourceTimer)?
-    private var waiters: [[UInt8]: [(token: UInt64, done: (Committed) -> Void)]] = [:]
-    private var waiterCount: UInt64 = 0
+    /// Who waits for which transaction; its own lock, so registering never waits for the queue.
+    private let waiters = Mutex<Waiters>(Waiters())
     /// Ids that expired in the mempool, most recent last (bounded by `Limits.expiredRememberedMax`).
-    private var expired: Set<[UInt8]> = []
-    private var expiredOrder: [[UInt8]] = []
+    private let expired = Mutex<(ids: Set<[UInt8]>, order: [[UInt8]])>(([], []))
+    private let ticking = Atomic<Bool>(false)
+
+    struct Waiters: ~Copyable {
+        var byID: [[UInt8]: [(token: UInt64, done: @Sendable (Committed) -> Void)]] = [:]
+        var count: UInt64 = 0
+    }
     private var stopped = false
     /// Blocks this worker committed since it started.
     public private(set) var committedBlocks = 0
@@ -127,6 +136,7 @@ public final class ChainWorker: @unchecked Sendable {
             self.ledger = ledger
             let next = nextHeight
             nextHeightHint.store(next, ordering: .relaxed)
+            var walValues: [[UInt8]: [UInt8]]?
             for (index, key) in setup.hostedKeys.sorted(by: { $0.key < $1.key }) {
                 let host = ChainHost(chainID: setup.chainID, key: key, validators: setup.validatorSet) { [unowned self] value, height in
                     self.judge(value, height: height)
@@ -137,7 +147,13 @@ public final class ChainWorker: @unchecked Sendable {
                 case .bft:
                     var state = HardState.start(height: next)
                     if let saved = wal[index], saved.height == next,
-                       let decoded = try? JSONDecoder().decode(HardState.self, from: Data(saved.state.utf8)) { state = decoded }
+                       let decoded = try? JSONDecoder().decode(HardState.self, from: Data(saved.state.utf8)) {
+                        if walValues == nil { walValues = try log.values(height: next, pool: pool) }
+                        guard let resolved = WALValues.resolve(decoded, values: walValues ?? [:]) else {
+                            throw PostgresError(.query, "the consensus log of validator \(index) names a value that is not stored")
+                        }
+                        state = resolved
+                    }
                     var config = ConsensusConfig(validators: setup.validatorSet.keys.count, me: index)
                     config.valueBytesMax = limits.blockBytesMax + limits.blockBytesMax / 4
                     engines[index] = .bft(Tendermint(config: config, host: host, state: state))
@@ -181,35 +197,36 @@ public final class ChainWorker: @unchecked Sendable {
     /// in storage (commits reach PostgreSQL before waiters are woken), so callers check storage
     /// after registering.
     public func onCommit(of id: [UInt8], _ done: @escaping @Sendable (Committed) -> Void) -> UInt64 {
-        queue.sync {
-            waiterCount += 1
-            waiters[id, default: []].append((waiterCount, done))
-            return waiterCount
+        waiters.withLock { waiters in
+            waiters.count += 1
+            waiters.byID[id, default: []].append((waiters.count, done))
+            return waiters.count
         }
     }
 
     /// Forgets a waiter that gave up.
     public func cancelWait(of id: [UInt8], token: UInt64) {
-        queue.async {
-            self.waiters[id]?.removeAll { $0.token == token }
-            if self.waiters[id]?.isEmpty == true { self.waiters[id] = nil }
+        waiters.withLock { waiters in
+            waiters.byID[id]?.removeAll { $0.token == token }
+            if waiters.byID[id]?.isEmpty == true { waiters.byID[id] = nil }
         }
     }
 
     /// Whether a transaction waits in the mempool, expired there, or neither.
     public func pending(_ id: [UInt8]) -> (waiting: Bool, expired: Bool) {
         let waiting = mempool.withLock { $0.contains(id) }
-        return queue.sync { (waiting, expired.contains(id)) }
+        return (waiting, expired.withLock { $0.ids.contains(id) })
     }
 
     /// The height of the last committed block, and transactions waiting.
     public var status: (height: UInt64?, mempool: Int, ticking: Bool) {
         let count = mempool.withLock { $0.count }
-        return queue.sync { (head?.height, count, timer != nil) }
+        let next = nextHeightHint.load(ordering: .relaxed)
+        return (next == 0 ? nil : next - 1, count, ticking.load(ordering: .relaxed))
     }
 
     /// Transactions waiting for a commit.
-    public var waiting: Int { queue.sync { waiters.values.reduce(0) { $0 + $1.count } } }
+    public var waiting: Int { waiters.withLock { $0.byID.values.reduce(0) { $0 + $1.count } } }
 
     // MARK: - Consensus plumbing (on the queue)
 
@@ -219,7 +236,7 @@ public final class ChainWorker: @unchecked Sendable {
         if let state = ready.hardState, case .bft = engines[index] {
             // The write-ahead log, before any message of this step leaves.
             do {
-                let json = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+                let json = String(decoding: try JSONEncoder().encode(try interned(state)), as: UTF8.self)
                 try log.save(validator: index, height: state.height, state: json, pool: pool)
             } catch {
                 // Without the log a validator could later sign twice: stop this chain instead.
@@ -315,12 +332,22 @@ public final class ChainWorker: @unchecked Sendable {
     /// Whether a proposed block is the one this node would build from the same transactions:
     /// it extends the head, and re-executing it gives the same header.
     private func judge(_ value: [UInt8], height: UInt64) -> Bool {
-        guard let proposal = BlockProposal(encoded: value) else { return false }
+        // Consensus asks again on every step: the header alone answers for blocks seen before.
+        guard let quick = BlockProposal.header(ofEncoded: value) else { return false }
+        let hash = quick.hash
         // The block this node just committed, handed to a hosted validator still deciding it.
-        if let head, height == head.height, proposal.header.hash == head.hash { return true }
+        if let head, height == head.height, hash == head.hash { return true }
         guard height == nextHeight else { return false }
+        if executed[hash] != nil { return true }
+        if let verdict = judged[hash] { return verdict }
+        let verdict = judgeFully(value, height: height)
+        judged[hash] = verdict
+        return verdict
+    }
+
+    private func judgeFully(_ value: [UInt8], height: UInt64) -> Bool {
+        guard let proposal = BlockProposal(encoded: value) else { return false }
         let header = proposal.header
-        if executed[header.hash] != nil { return true }
         guard header.chainID == setup.chainID, header.height == height,
               header.previousHash == (head?.hash ?? [UInt8](repeating: 0, count: 32)),
               header.validatorSetHash == setup.validatorSet.hash, header.timestamp > (head?.timestamp ?? 0),
@@ -352,6 +379,7 @@ public final class ChainWorker: @unchecked Sendable {
         for transaction in transactions { ledger.append(RFC6962.leafHash(transaction.envelope.id)) }
         committedBlocks += 1
         executed = [:]
+        judged = [:]
         nextHeightHint.store(nextHeight, ordering: .relaxed)
         let ids = transactions.map(\.envelope.id)
         let expiredIDs = mempool.withLock { mempool in
@@ -359,9 +387,14 @@ public final class ChainWorker: @unchecked Sendable {
             return mempool.dropExpired(height: nextHeight, now: Self.nowMilliseconds())
         }
         remember(expired: expiredIDs)
-        if !waiters.isEmpty {
-            for (index, transaction) in transactions.enumerated() {
-                guard let found = waiters.removeValue(forKey: ids[index]) else { continue }
+        // After the block is in PostgreSQL: a waiter registered later finds it there.
+        let woken: [(Int, [(token: UInt64, done: @Sendable (Committed) -> Void)])] = waiters.withLock { waiters in
+            guard !waiters.byID.isEmpty else { return [] }
+            return ids.indices.compactMap { index in waiters.byID.removeValue(forKey: ids[index]).map { (index, $0) } }
+        }
+        if !woken.isEmpty {
+            for (index, found) in woken {
+                let transaction = transactions[index]
                 let committed = Committed(transaction: transaction, height: header.height, index: index)
                 for waiter in found { waiter.done(committed) }
             }
@@ -372,12 +405,28 @@ public final class ChainWorker: @unchecked Sendable {
         }
     }
 
+    /// The state with every block value replaced by a reference; each value is stored once.
+    private func interned(_ state: HardState) throws -> HardState {
+        try WALValues.intern(state) { value in
+            let hash = SHA256.hash(value)
+            if !storedValues.contains(hash) {
+                try log.saveValue(height: state.height, hash: hash, value: value, pool: pool)
+                if storedValues.count > 64 { storedValues.removeAll() }
+                storedValues.insert(hash)
+            }
+            return hash
+        }
+    }
+
     private func remember(expired ids: [[UInt8]]) {
-        for id in ids where expired.insert(id).inserted { expiredOrder.append(id) }
-        let excess = expiredOrder.count - limits.expiredRememberedMax
-        if excess > 0 {
-            for id in expiredOrder.prefix(excess) { expired.remove(id) }
-            expiredOrder.removeFirst(excess)
+        guard !ids.isEmpty else { return }
+        expired.withLock { expired in
+            for id in ids where expired.ids.insert(id).inserted { expired.order.append(id) }
+            let excess = expired.order.count - limits.expiredRememberedMax
+            if excess > 0 {
+                for id in expired.order.prefix(excess) { expired.ids.remove(id) }
+                expired.order.removeFirst(excess)
+            }
         }
     }
 
@@ -402,9 +451,11 @@ public final class ChainWorker: @unchecked Sendable {
             source.setEventHandler { [weak self] in self?.tick() }
             source.resume()
             timer = source
+            ticking.store(true, ordering: .relaxed)
         } else if !busy, let source = timer {
             source.cancel()
             timer = nil
+            ticking.store(false, ordering: .relaxed)
         }
     }
 

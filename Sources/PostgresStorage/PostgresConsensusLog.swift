@@ -23,6 +23,31 @@ public struct PostgresConsensusLog: Sendable {
         }
     }
 
+    /// Stores a proposed value of `height` once (by its hash), and drops values of heights below it.
+    public func saveValue(height: UInt64, hash: [UInt8], value: [UInt8], pool: PostgresPool) throws {
+        _ = try pool.withConnection { connection in
+            try connection.query(PostgresStatement("wal.value.save.\(schema)", """
+                INSERT INTO \(quoteIdentifier(schema)).consensus_values (height, hash, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
+                """), [.int(Int64(height)), .bytea(hash), .bytea(value)])
+            try connection.query(PostgresStatement("wal.value.prune.\(schema)", """
+                DELETE FROM \(quoteIdentifier(schema)).consensus_values WHERE height < $1
+                """), [.int(Int64(height))])
+        }
+    }
+
+    /// The stored values of `height`, by hash.
+    public func values(height: UInt64, pool: PostgresPool) throws -> [[UInt8]: [UInt8]] {
+        try pool.withConnection { connection in
+            var values: [[UInt8]: [UInt8]] = [:]
+            for row in try connection.query(PostgresStatement("wal.value.load.\(schema)", """
+                SELECT hash, value FROM \(quoteIdentifier(schema)).consensus_values WHERE height = $1
+                """), [.int(Int64(height))]).rows {
+                values[try row.decode([UInt8].self, column: 0)] = try row.decode([UInt8].self, column: 1)
+            }
+            return values
+        }
+    }
+
     /// Every validator's last saved state.
     public func load(pool: PostgresPool) throws -> [Int: (height: UInt64, state: String)] {
         try pool.withConnection { connection in

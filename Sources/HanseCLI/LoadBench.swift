@@ -1,0 +1,307 @@
+internal import API
+internal import ArgumentParser
+internal import Crypto
+internal import Dispatch
+internal import Foundation
+internal import Glibc
+internal import HanseCore
+internal import HTTPServer
+internal import Ledger
+internal import Logging
+internal import Node
+internal import PostgresStorage
+internal import Storage
+internal import Synchronization
+
+/// `hanse bench load`: committed transactions per second through the whole platform. A node runs
+/// in this process (platform, chain workers, HTTP server on a real socket, the configured or
+/// embedded PostgreSQL); N transactions are signed before the clock starts, then sent by C
+/// keep-alive connections, each waiting for its transaction's commit (`?wait=commit`), so every
+/// figure is of committed transactions. Also measured in the same run: the machine's limits
+/// (signature verifications/s, COPY rows/s, plain HTTP requests/s), and the chain runtime alone
+/// (transactions handed to the worker directly, no HTTP).
+struct LoadBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Committed tx/s and latency through HTTP for solo and 4-validator BFT chains, beside the machine's limits.")
+
+    @Option(help: "Transactions per measurement.") var txs = 20_000
+    @Option(help: "Concurrent keep-alive connections (each has one transaction in flight).") var concurrency = 256
+    @Option(help: "Consensus to measure: solo, bft or both.") var consensus = "both"
+    @Option(help: "Signature algorithm of the clients: p256, ed25519 or sm2.") var algorithm = "p256"
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    static let contract = """
+    (module
+      (import "hanse" "args" (func $args (param i32 i32) (result i32)))
+      (import "hanse" "tx_id" (func $id (param i32 i32) (result i32)))
+      (import "hanse" "state_set" (func $set (param i32 i32 i32 i32)))
+      (memory (export "memory") 1 1)
+      (func (export "put")
+        (local $n i32)
+        (local.set $n (call $args (i32.const 64) (i32.const 1024)))
+        (drop (call $id (i32.const 0) (i32.const 32)))
+        (call $set (i32.const 0) (i32.const 32) (i32.const 64) (local.get $n))))
+    """
+
+    func validate() throws {
+        guard (1...1_000_000).contains(txs) else { throw ValidationError("--txs must be in 1...1000000") }
+        guard (1...2_000).contains(concurrency) else { throw ValidationError("--concurrency must be in 1...2000") }
+        guard ["solo", "bft", "both"].contains(consensus) else { throw ValidationError("--consensus must be solo, bft or both") }
+        guard SignatureAlgorithm(rawValue: algorithm) != nil else { throw ValidationError("--algorithm must be p256, ed25519 or sm2") }
+    }
+
+    func run() throws {
+        let algorithm = SignatureAlgorithm(rawValue: self.algorithm)!
+        try database.withDatabase(logging: logging, label: "hanse.bench") { handle in
+            _ = try handle.migratePlatform(environment: handle.environment)
+            var quiet = handle.logger
+            quiet.logLevel = .warning
+            let root = try MigrationCatalog.locateRoot(environment: handle.environment)
+            let platform = Platform(pool: handle.pool, vault: try KeyVault(masterKey: SecureRandom().bytes(32)),
+                                    chainMigrations: try MigrationCatalog.load(directory: root.appendingPathComponent("chain")), logger: quiet)
+            defer { platform.stop() }
+            let healthz = Route("GET", "/healthz", blocking: false) { _ in
+                HTTPResponse(status: 200, headers: .init([("Content-Type", "application/json")]), body: .bytes(Array(#"{"status":"ok"}"#.utf8)))
+            }
+            let application = APIApplication(
+                router: try Router([healthz] + PlatformRoutes.routes(platform)),
+                configuration: APIConfiguration(verifyOperatorToken: { _ in false }, authenticateAPIKey: { platform.authenticate(apiKey: $0) }),
+                logger: quiet)
+            let server = try HTTPServer(address: "127.0.0.1", port: 0, handler: application)
+            defer { server.shutdown() }
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            print("hanse bench load: \(txs) transactions per run, \(concurrency) connections, \(algorithm.rawValue) signatures, \(cores) cores, one process (clients, server, chains) plus PostgreSQL")
+
+            print("machine limits, measured now:")
+            try measureLimits(algorithm: algorithm, pool: handle.pool, port: server.port)
+
+            let tenant = try platform.createTenant(request(CreateTenantRequest.self, #"{"name":"bench-\#(Int(Date().timeIntervalSince1970))"}"#))
+            let key = try platform.createAPIKey(tenant: tenant.id, request(CreateAPIKeyRequest.self, #"{"name":"bench","scopes":["admin"]}"#))
+            for kind in consensus == "both" ? ["solo", "bft"] : [consensus] {
+                let chain = try provision(platform, tenant: tenant.id, kind: kind)
+                _ = try platform.installContract(tenant: tenant.id, chain: chain, upgrade: false,
+                                                 try request(InstallContractRequest.self, String(decoding: try JSONSerialization.data(withJSONObject: ["name": "put", "version": "1", "wat": Self.contract]), as: UTF8.self)), code: nil, wait: .seconds(30))
+                print("\(kind == "solo" ? "solo (1 validator)" : "bft (4 validators, in process)"):")
+                try measureDirect(platform, tenant: tenant.id, chain: chain, algorithm: algorithm)
+                try measureHTTP(port: server.port, token: key.secret, chain: chain, platform: platform, tenant: tenant.id, algorithm: algorithm)
+            }
+        }
+    }
+
+    private func request<T: APIRequestBody>(_ type: T.Type, _ json: String) throws -> T {
+        try RequestContext.decodeJSON(type, from: Array(json.utf8))
+    }
+
+    private func provision(_ platform: Platform, tenant: String, kind: String) throws -> String {
+        let operation = try platform.provisionChain(tenant: tenant, request(CreateChainRequest.self, #"{"name":"\#(kind)-\#(Int(Date().timeIntervalSince1970))","consensus":"\#(kind)"}"#))
+        for _ in 0..<600 {
+            let state = try platform.operation(tenant: tenant, id: operation.id)
+            if state.status == "succeeded" { return state.targetId }
+            if state.status == "failed" { throw ValidationError("provisioning failed: \(state.error ?? "")") }
+            usleep(50_000)
+        }
+        throw ValidationError("provisioning did not finish in 30 s")
+    }
+
+    private func sign(_ count: Int, chain: String, signers: [PrivateKey]) throws -> [TransactionEnvelope] {
+        let until = ValidUntil.unixMilliseconds(UInt64(Date().timeIntervalSince1970 * 1000) + 3_600_000)
+        return try (0..<count).map { index in
+            let signer = signers[index % signers.count]
+            var envelope = TransactionEnvelope(chainID: chain, contract: "put", method: "put", args: Array(#"{"n":\#(index)}"#.utf8),
+                                               nonce: SecureRandom().bytes(16), validUntil: until, algorithm: signer.algorithm, signer: [])
+            try envelope.sign(with: signer)
+            return envelope
+        }
+    }
+
+    /// The chain runtime alone: verified envelopes handed to the worker, commits awaited in memory.
+    private func measureDirect(_ platform: Platform, tenant: String, chain: String, algorithm: SignatureAlgorithm) throws {
+        let signers = try (0..<64).map { _ in try PrivateKey.generate(algorithm) }
+        let envelopes = try sign(txs, chain: chain, signers: signers)
+        let before = try platform.chain(tenant: tenant, id: chain).height ?? 0
+        let remaining = Atomic<Int>(envelopes.count)
+        let done = DispatchSemaphore(value: 0)
+        let clock = ContinuousClock()
+        let start = clock.now
+        for envelope in envelopes {
+            try platform.submitUnchecked(chain: chain, envelope) {
+                if remaining.subtract(1, ordering: .relaxed).newValue == 0 { done.signal() }
+            }
+        }
+        guard done.wait(timeout: .now() + .seconds(600)) == .success else { throw ValidationError("the chain did not commit every transaction in 10 minutes") }
+        let seconds = (clock.now - start).secondsDouble
+        let blocks = (try platform.chain(tenant: tenant, id: chain).height ?? 0) - before
+        print(String(format: "  runtime (no HTTP, no signature checks): %.0f tx/s committed, %llu blocks, %.1f blocks/s, %.0f tx per block",
+                     Double(envelopes.count) / seconds, blocks, Double(blocks) / seconds, Double(envelopes.count) / Double(max(blocks, 1))))
+    }
+
+    private func measureHTTP(port: Int, token: String, chain: String, platform: Platform, tenant: String, algorithm: SignatureAlgorithm) throws {
+        let signers = try (0..<concurrency).map { _ in try PrivateKey.generate(algorithm) }
+        let envelopes = try sign(txs, chain: chain, signers: signers)
+        let bodies = envelopes.map { envelope in
+            Array(#"{"signed_bytes":"\#(Data(envelope.signedBytes).base64EncodedString())","signature":"\#(Hex.encode(envelope.signature))"}"#.utf8)
+        }
+        let before = try platform.chain(tenant: tenant, id: chain).height ?? 0
+        let path = "/v1/chains/\(chain)/transactions?wait=commit&timeout_ms=30000"
+        let latencies = Mutex<[Double]>([])
+        let committed = Atomic<Int>(0)
+        let failures = Mutex<[String]>([])
+        let clock = ContinuousClock()
+        let start = clock.now
+        let progress = DispatchSource.makeTimerSource(queue: .global())
+        progress.schedule(deadline: .now() + 1, repeating: 1)
+        progress.setEventHandler {
+            let count = committed.load(ordering: .relaxed)
+            let elapsed = (clock.now - start).secondsDouble
+            FileHandle.standardError.write(Data(String(format: "  … %d of %d committed, %.0f tx/s\n", count, bodies.count, Double(count) / elapsed).utf8))
+        }
+        progress.resume()
+        runThreads(concurrency) { connection in
+            var local: [Double] = []
+            do {
+                let client = try KeepAliveClient(port: port)
+                for index in stride(from: connection, to: bodies.count, by: concurrency) {
+                    let sent = clock.now
+                    let (status, body) = try client.post(path, token: token, body: bodies[index])
+                    local.append((clock.now - sent).secondsDouble * 1000)
+                    if status == 200, body.contains(#""status":"committed""#) {
+                        committed.add(1, ordering: .relaxed)
+                    } else {
+                        failures.withLock { if $0.count < 5 { $0.append("\(status) \(body.prefix(200))") } }
+                    }
+                }
+            } catch {
+                failures.withLock { $0.append("connection \(connection): \(error)") }
+            }
+            latencies.withLock { $0 += local }
+        }
+        progress.cancel()
+        let seconds = (clock.now - start).secondsDouble
+        let blocks = (try platform.chain(tenant: tenant, id: chain).height ?? 0) - before
+        let sorted = latencies.withLock { $0 }.sorted()
+        func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        let count = committed.load(ordering: .relaxed)
+        print(String(format: "  HTTP, wait=commit: %.0f tx/s committed (%d of %d), latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, %llu blocks, %.0f tx per block",
+                     Double(count) / seconds, count, bodies.count, percentile(0.5), percentile(0.9), percentile(0.99), blocks,
+                     Double(count) / Double(max(blocks, 1))))
+        for failure in failures.withLock({ $0 }) { print("  failed: \(failure)") }
+    }
+
+    /// What the machine can do at all, measured in this run.
+    private func measureLimits(algorithm: SignatureAlgorithm, pool: PostgresPool, port: Int) throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let key = try PrivateKey.generate(algorithm)
+        let message = Array(repeating: UInt8(7), count: 300)
+        let signature = try key.sign(message)
+        let verifications = 20_000
+        let clock = ContinuousClock()
+        var start = clock.now
+        DispatchQueue.concurrentPerform(iterations: cores) { _ in
+            let publicKey = key.publicKey
+            for _ in 0..<(verifications / cores) { _ = publicKey.isValidSignature(signature, for: message) }
+        }
+        print(String(format: "  %@ signature verifications: %.0f/s on %d cores", algorithm.rawValue, Double(verifications) / (clock.now - start).secondsDouble, cores))
+
+        let rows: [[PostgresValue]] = (0..<50_000).map { [.int($0), .bytea(Array(repeating: UInt8($0 & 0xff), count: 32)), .text("row \($0)")] }
+        start = clock.now
+        try pool.transaction { connection in
+            _ = try connection.execute("CREATE TEMP TABLE bench_copy (id bigint, hash bytea, note text) ON COMMIT DROP", name: "bench.copy.table")
+            _ = try connection.copy(into: "bench_copy", columns: ["id", "hash", "note"], rows: rows)
+        }
+        print(String(format: "  PostgreSQL COPY: %.0f rows/s (bigint, 32-byte bytea, text)", Double(rows.count) / (clock.now - start).secondsDouble))
+
+        let requests = 20_000
+        let connections = 32
+        start = clock.now
+        runThreads(connections) { _ in
+            guard let client = try? KeepAliveClient(port: port) else { return }
+            for _ in 0..<(requests / connections) { _ = try? client.get("/healthz") }
+        }
+        print(String(format: "  plain HTTP (GET /healthz, %d keep-alive connections, client in the same process): %.0f requests/s",
+                     connections, Double(requests) / (clock.now - start).secondsDouble))
+    }
+}
+
+/// Runs `body` on `count` threads of their own (Dispatch's concurrentPerform runs only as many at
+/// once as there are cores; a client with blocking connections needs one thread each) and waits.
+func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let group = DispatchGroup()
+    for index in 0..<count {
+        group.enter()
+        let thread = Thread {
+            body(index)
+            group.leave()
+        }
+        thread.stackSize = 256 << 10
+        thread.start()
+    }
+    group.wait()
+}
+
+/// One keep-alive HTTP/1.1 connection for the benchmark: request, then read the whole response.
+final class KeepAliveClient {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let status = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard status == 0 else { close(fd); throw Failure(description: "cannot connect to port \(port)") }
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    deinit { close(fd) }
+
+    func get(_ path: String) throws -> (Int, String) {
+        try exchange(Array("GET \(path) HTTP/1.1\r\nHost: bench\r\n\r\n".utf8))
+    }
+
+    func post(_ path: String, token: String, body: [UInt8]) throws -> (Int, String) {
+        try exchange(Array("POST \(path) HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+    }
+
+    private func exchange(_ request: [UInt8]) throws -> (Int, String) {
+        var offset = 0
+        while offset < request.count {
+            let sent = request.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            guard sent > 0 else { throw Failure(description: "send failed") }
+            offset += sent
+        }
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            if let end = headEnd() {
+                let head = String(decoding: buffer[0..<end], as: UTF8.self)
+                let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+                let length = head.lowercased().components(separatedBy: "\r\n").first { $0.hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) } ?? 0
+                if buffer.count >= end + 4 + length {
+                    let body = String(decoding: buffer[(end + 4)..<(end + 4 + length)], as: UTF8.self)
+                    buffer.removeFirst(end + 4 + length)
+                    return (status, body)
+                }
+            }
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { throw Failure(description: "the server closed the connection") }
+            buffer += chunk[0..<count]
+        }
+    }
+
+    private func headEnd() -> Int? {
+        guard buffer.count >= 4 else { return nil }
+        for index in 0...(buffer.count - 4) where buffer[index] == 13 && buffer[index + 1] == 10 && buffer[index + 2] == 13 && buffer[index + 3] == 10 {
+            return index
+        }
+        return nil
+    }
+}
