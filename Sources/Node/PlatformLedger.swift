@@ -322,36 +322,39 @@ extension Platform {
     func admit(_ envelope: TransactionEnvelope, record: ChainRecord, worker: ChainWorker, wait: Duration?,
                done: @escaping @Sendable (Result<TransactionStatusView, any Error>) -> Void) {
         let id = envelope.id
+        let answer = Once(done)
+        // Registered first: a commit after this point wakes the waiter; one before it is in
+        // PostgreSQL, which the single lookup below sees. One database read per submission.
+        let token = wait.map { _ in
+            worker.onCommit(of: id) { committed in
+                DispatchQueue.global().async { answer.fire(.success(Self.statusView(committed))) }
+            }
+        }
+        func giveUp() { if let token { worker.cancelWait(of: id, token: token) } }
         do {
-            if let committed = try committedStatus(record, id: id) { return done(.success(committed)) }
+            if let committed = try committedStatus(record, id: id) {
+                giveUp()
+                return answer.fire(.success(committed))
+            }
             switch worker.submit(envelope, id: id) {
             case .accepted:
                 break
             case .duplicate:
                 // Waiting already, or committed a moment ago.
-                if let committed = try committedStatus(record, id: id) { return done(.success(committed)) }
+                if let committed = try committedStatus(record, id: id) {
+                    giveUp()
+                    return answer.fire(.success(committed))
+                }
             case .full(let reason):
                 throw APIError(status: 503, slug: "mempool-full", title: "Try again later", detail: reason, headers: [("Retry-After", "1")])
             case .expired:
                 throw APIError.unprocessable("the transaction's valid_until has passed", field: "valid_until")
             }
         } catch {
-            return done(.failure(error))
-        }
-        guard let wait else { return done(.success(TransactionStatusView(txId: Hex.encode(id), status: "accepted"))) }
-        let answer = Once(done)
-        let token = worker.onCommit(of: id) { committed in
-            DispatchQueue.global().async { answer.fire(.success(Self.statusView(committed))) }
-        }
-        do {
-            if let committed = try committedStatus(record, id: id) {
-                worker.cancelWait(of: id, token: token)
-                return answer.fire(.success(committed))
-            }
-        } catch {
-            worker.cancelWait(of: id, token: token)
+            giveUp()
             return answer.fire(.failure(error))
         }
+        guard let wait, let token else { return answer.fire(.success(TransactionStatusView(txId: Hex.encode(id), status: "accepted"))) }
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(wait.wholeMilliseconds))) { [self] in
             guard answer.pending else { return }
             worker.cancelWait(of: id, token: token)

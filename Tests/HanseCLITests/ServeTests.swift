@@ -239,4 +239,46 @@ final class ServeTests: XCTestCase {
         XCTAssertEqual(waitForExit(audit), 0, audit.log + audit.output)
         XCTAssertTrue(audit.output.contains("intact"), audit.output)
     }
+
+    /// README's walkthrough, exactly as written, against a served node.
+    func testReadmeWalkthroughRunsAsWritten() throws {
+        let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        let start = try XCTUnwrap(readme.range(of: "<!-- walkthrough -->\n```bash\n"))
+        let end = try XCTUnwrap(readme.range(of: "```\n<!-- /walkthrough -->"))
+        let script = String(readme[start.upperBound..<end.lowerBound])
+
+        let dataDir = try TestCluster.shared.makeDirectory("serve-walkthrough").appendingPathComponent("data")
+        defer { if let pid = postmasterPID(dataDir) { kill(pid, SIGINT) } }
+        let token = "operator-token-for-the-walkthrough-0123456789"
+        let running = try launch(dataDir: dataDir, run: 1, extraEnvironment: ["HANSE_OPERATOR_TOKEN": token])
+        defer { running.process.interrupt(); _ = waitForExit(running) }
+        waitForReady(running)
+        let httpPort = try XCTUnwrap(port(running))
+
+        // A working directory holding what the walkthrough reads (the example contract).
+        let work = dataDir.deletingLastPathComponent().appendingPathComponent("walkthrough")
+        let kv = work.appendingPathComponent("contracts/examples/kv")
+        try FileManager.default.createDirectory(at: kv, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.repository.appendingPathComponent("contracts/examples/kv/kv.wat"), to: kv.appendingPathComponent("kv.wat"))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script]
+        process.currentDirectoryURL = work
+        var environment = ProcessInfo.processInfo.environment
+        environment["HANSE"] = "http://127.0.0.1:\(httpPort)"
+        environment["HANSE_CLI"] = try executable().path
+        environment["OPERATOR_TOKEN"] = token
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("committed"), text)
+        XCTAssertTrue(text.contains(#"{"hello":"world"}"#), text)
+        XCTAssertTrue(text.contains("valid: transaction"), text)
+        XCTAssertTrue(text.contains("signed by 3 of 4") || text.contains("signed by 4 of 4"), text)
+    }
 }
