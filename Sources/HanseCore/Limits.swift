@@ -51,11 +51,12 @@ public struct Limits: Sendable, Equatable {
     /// Transactions one signer may have waiting, so that one busy client cannot fill the
     /// mempool for everyone. Default: 5,000.
     public var mempoolPerSignerMax: Int = 5_000
-    /// Most transactions and bytes in one block, and how long a proposer waits to fill one.
-    /// Defaults: 5,000 transactions, 16 MiB, 50 ms.
+    /// Most transactions and bytes in one block, and how long a proposer waits to fill one: it
+    /// proposes when a block's worth waits, or when the oldest waiting transaction has waited
+    /// `blockMaxDelay`. Defaults: 5,000 transactions, 16 MiB, 20 ms (one consensus tick).
     public var blockTransactionsMax: Int = 5_000
     public var blockBytesMax: Int = 16 << 20
-    public var blockMaxDelay: Duration = .milliseconds(50)
+    public var blockMaxDelay: Duration = .milliseconds(20)
     /// Length of a consensus tick: timeouts are counted in ticks. Default: 20 ms.
     public var consensusTick: Duration = .milliseconds(20)
 
@@ -165,6 +166,18 @@ public struct Limits: Sendable, Equatable {
         }
         if httpRequestLineBytesMax < 64 || httpHeaderSectionBytesMax < 256 { return "HTTP line and header limits are too small to serve any client" }
         if httpConnectionsMax < 1 { return "httpConnectionsMax must be at least 1" }
+        if consensusTick <= .zero { return "consensusTick must be positive" }
+        if blockMaxDelay < .zero { return "blockMaxDelay must not be negative" }
+        if blockTransactionsMax < 1 || blockTransactionsMax > mempoolTransactionsMax {
+            return "blockTransactionsMax (\(blockTransactionsMax)) must be 1 to mempoolTransactionsMax (\(mempoolTransactionsMax))"
+        }
+        if blockBytesMax > mempoolBytesMax { return "blockBytesMax (\(blockBytesMax)) must not exceed mempoolBytesMax (\(mempoolBytesMax))" }
+        // A deploy carries the code in base64 inside the _system args.
+        if systemArgsBytesMax < contractCodeBytesMax / 3 * 4 + 4 + 1024 {
+            return "systemArgsBytesMax (\(systemArgsBytesMax)) must hold contractCodeBytesMax (\(contractCodeBytesMax)) in base64 plus 1 KiB"
+        }
+        if contractQueryFuel > contractFuelMax { return "contractQueryFuel must not exceed contractFuelMax" }
+        if contractFuelMax > txGasLimitMax { return "contractFuelMax must not exceed txGasLimitMax" }
         return nil
     }
 }

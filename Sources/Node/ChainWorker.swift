@@ -274,7 +274,14 @@ public final class ChainWorker: @unchecked Sendable {
     /// Gives a waiting proposer a block, if there are transactions; returns whether it did.
     private func provideValue() -> Bool {
         valueWanted.removeAll { $0.height != nextHeight }
-        guard !mempool.withLock({ $0.isEmpty }), let request = valueWanted.first else { return false }
+        guard let request = valueWanted.first else { return false }
+        let (count, since) = mempool.withLock { ($0.count, $0.waitingSince) }
+        guard count > 0 else { return false }
+        // Batching: wait for a full block, or until the oldest waiting transaction has waited
+        // blockMaxDelay (the consensus tick, running while transactions wait, asks again).
+        if count < limits.blockTransactionsMax, let since, Self.nowMilliseconds() < since + UInt64(limits.blockMaxDelay.wholeMilliseconds) {
+            return false
+        }
         valueWanted.removeFirst()
         guard let value = buildBlock(proposer: request.validator) else { return true }
         let ready = engines[request.validator]!.step(.proposalValue(height: request.height, round: request.round, value: value))

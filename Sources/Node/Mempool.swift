@@ -38,6 +38,8 @@ public struct Mempool: Sendable {
     private var signerOrder: [[UInt8]] = []
     private var nextSigner = 0
     public private(set) var bytes = 0
+    /// Since when (Unix milliseconds) transactions not yet proposed have waited; nil when none.
+    public private(set) var waitingSince: UInt64?
     /// Ids of recently committed transactions (most recent last), refused as duplicates.
     private var committed: Set<[UInt8]> = []
     private var committedOrder: [[UInt8]] = []
@@ -67,6 +69,7 @@ public struct Mempool: Sendable {
         if (queues[envelope.signer]?.live ?? 0) >= limits.mempoolPerSignerMax {
             return .full("this signer has \(limits.mempoolPerSignerMax) transactions waiting")
         }
+        if byID.isEmpty { waitingSince = now }
         byID[id] = Entry(envelope: envelope, id: id, size: size)
         if queues[envelope.signer] == nil { signerOrder.append(envelope.signer) }
         queues[envelope.signer, default: Queue()].ids.append(id)
@@ -111,6 +114,8 @@ public struct Mempool: Sendable {
             index = (index + 1) % signerOrder.count
         }
         nextSigner = index
+        // What the batch left behind waits from now on.
+        waitingSince = byID.count > taken.count ? now : nil
         return (taken, expired)
     }
 
@@ -136,6 +141,7 @@ public struct Mempool: Sendable {
             }
             queues[signer] = queue
         }
+        if byID.isEmpty { waitingSince = nil }
         if !emptied.isEmpty {
             signerOrder.removeAll { emptied.contains($0) }
             nextSigner = signerOrder.isEmpty ? 0 : nextSigner % signerOrder.count

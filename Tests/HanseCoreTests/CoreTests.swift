@@ -16,6 +16,16 @@ final class CoreTests: XCTestCase {
         var limits = Limits()
         limits.databaseConnectionsMax = 0
         XCTAssertEqual(limits.validate(), "databaseConnectionsMax must be at least 1, got 0")
+
+        limits = Limits()
+        limits.contractCodeBytesMax = 1 << 20
+        XCTAssertEqual(limits.validate(), "systemArgsBytesMax (737280) must hold contractCodeBytesMax (1048576) in base64 plus 1 KiB")
+        limits = Limits()
+        limits.blockTransactionsMax = limits.mempoolTransactionsMax + 1
+        XCTAssertEqual(limits.validate(), "blockTransactionsMax (50001) must be 1 to mempoolTransactionsMax (50000)")
+        limits = Limits()
+        limits.consensusTick = .zero
+        XCTAssertEqual(limits.validate(), "consensusTick must be positive")
     }
 
     func testSeededRandomIsReproducible() {
