@@ -86,6 +86,10 @@ final class EventLoop: @unchecked Sendable {
                 } else if fd == listenFD {
                     acceptAll()
                 } else if let connection = connections[fd] {
+                    if connection.lingerUntil != nil {
+                        discardInput(connection)
+                        continue
+                    }
                     if flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue) != 0 { readable(connection) }
                     if flags & EPOLLOUT.rawValue != 0, connection.fd >= 0 { flush(connection) }
                     // Both directions are gone (or the socket failed): nothing can be answered, and
@@ -98,7 +102,13 @@ final class EventLoop: @unchecked Sendable {
             resumeAcceptingIfDue(now: now)
             if now - lastTick >= .milliseconds(200) {
                 lastTick = now
-                for connection in Array(connections.values) { perform(connection.machine.tick(now: now), on: connection) }
+                for connection in Array(connections.values) {
+                    if let until = connection.lingerUntil {
+                        if now >= until { closeConnection(connection) }
+                    } else {
+                        perform(connection.machine.tick(now: now), on: connection)
+                    }
+                }
             }
         }
         for connection in Array(connections.values) { closeConnection(connection) }
@@ -180,7 +190,7 @@ final class EventLoop: @unchecked Sendable {
     /// Carries out the state machine's actions.
     func perform(_ actions: [ConnectionStateMachine.Action], on connection: Connection) {
         for action in actions {
-            guard connection.fd >= 0 else { return }
+            guard connection.fd >= 0, connection.lingerUntil == nil else { return }
             switch action {
             case .write(let bytes):
                 connection.output.append(contentsOf: bytes)
@@ -218,11 +228,44 @@ final class EventLoop: @unchecked Sendable {
         connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
         connection.outputOffset = 0
         connection.machine.outputDrained()
-        if connection.closeWhenFlushed { closeConnection(connection) }
+        if connection.closeWhenFlushed { lingeringClose(connection) }
+    }
+
+    /// Closes after a complete response: FIN first, then input is read and dropped until the peer
+    /// closes too (or `lingerTime` passes, or `lingerBytesMax` arrive). Closing a socket with
+    /// unread input makes the kernel send a reset, which can destroy the response on its way to
+    /// a client that was still sending (a refused upload, a slow client cut off at a timeout).
+    private func lingeringClose(_ connection: Connection) {
+        guard connection.fd >= 0, connection.lingerUntil == nil else { return }
+        shutdown(connection.fd, Int32(SHUT_WR))
+        connection.lingerUntil = server.clock.now + Self.lingerTime
+        connection.lingerBytes = 0
+        discardInput(connection)
+    }
+
+    static let lingerTime: Duration = .seconds(2)
+    static let lingerBytesMax = 1 << 20
+
+    private func discardInput(_ connection: Connection) {
+        while connection.fd >= 0 {
+            let count = readBuffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
+            if count > 0 {
+                connection.lingerBytes += count
+                if connection.lingerBytes > Self.lingerBytesMax { return closeConnection(connection) }
+            } else if count < 0 && (errno == EAGAIN || errno == EINTR) {
+                if connection.interest != EPOLLIN.rawValue | EPOLLRDHUP.rawValue {
+                    connection.interest = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+                    hanse_epoll_ctl(epoll, EPOLL_CTL_MOD, connection.fd, connection.interest)
+                }
+                return
+            } else {
+                return closeConnection(connection)  // the peer closed (0) or the socket failed
+            }
+        }
     }
 
     private func updateInterest(_ connection: Connection) {
-        guard connection.fd >= 0 else { return }
+        guard connection.fd >= 0, connection.lingerUntil == nil else { return }
         // Read interest (and the peer's half-close, which stays reported once it happened) only
         // while the machine wants input; otherwise epoll would wake the loop for nothing.
         var events: UInt32 = 0
@@ -281,7 +324,9 @@ final class EventLoop: @unchecked Sendable {
     func beginShutdown() {
         stopListening()
         let now = server.clock.now
-        for connection in Array(connections.values) { perform(connection.machine.shutdown(now: now), on: connection) }
+        for connection in Array(connections.values) where connection.lingerUntil == nil {
+            perform(connection.machine.shutdown(now: now), on: connection)
+        }
     }
 
     var connectionCount: Int { connections.count }
@@ -300,6 +345,9 @@ final class Connection: @unchecked Sendable {
     var output: [UInt8] = []
     var outputOffset = 0
     var closeWhenFlushed = false
+    /// Set once the response is out and the connection only drains input before closing.
+    var lingerUntil: Duration?
+    var lingerBytes = 0
     var interest: UInt32 = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
     unowned let loop: EventLoop
 
