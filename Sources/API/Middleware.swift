@@ -44,6 +44,11 @@ public final class TokenBucketRateLimiter: RateLimiter {
     }
 
     public func admit(key: String) -> (allowed: Bool, retryAfterSeconds: Int) {
+        admit(key: key, ratePerSecond: rate, burst: burst)
+    }
+
+    /// `admit` with the rate and burst of this key (per-tenant quotas).
+    public func admit(key: String, ratePerSecond rate: Double, burst: Double) -> (allowed: Bool, retryAfterSeconds: Int) {
         let time = now()
         return buckets.withLock { buckets in
             var bucket = buckets[key] ?? Bucket(tokens: burst, updated: time)

@@ -77,7 +77,8 @@ struct LoadBench: ParsableCommand {
             print("machine limits, measured now:")
             try measureLimits(algorithm: algorithm, pool: handle.pool, port: server.port)
 
-            let tenant = try platform.createTenant(request(CreateTenantRequest.self, #"{"name":"bench-\#(Int(Date().timeIntervalSince1970))"}"#))
+            let tenant = try platform.createTenant(request(CreateTenantRequest.self,
+                #"{"name":"bench-\#(Int(Date().timeIntervalSince1970))","quotas":{"chains":10,"tx_per_second":1000000,"storage_bytes":1099511627776}}"#))
             let key = try platform.createAPIKey(tenant: tenant.id, request(CreateAPIKeyRequest.self, #"{"name":"bench","scopes":["admin"]}"#))
             for kind in consensus == "both" ? ["solo", "bft"] : [consensus] {
                 let chain = try provision(platform, tenant: tenant.id, kind: kind)

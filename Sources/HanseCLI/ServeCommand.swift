@@ -113,6 +113,9 @@ struct ServeCommand: ParsableCommand {
         let configuration = APIConfiguration(
             limits: limits, cors: origins.isEmpty ? nil : CORSConfiguration(allowedOrigins: origins),
             verifyOperatorToken: { presented in !tokenHash.isEmpty && constantTimeEquals(SHA256.hash(utf8: presented), tokenHash) },
+            // Requests per second per tenant (and per address for anonymous callers); transactions
+            // per second are limited separately by each tenant's quota.
+            rateLimiter: TokenBucketRateLimiter(ratePerSecond: 5_000, burst: 10_000),
             authenticateAPIKey: { platform.authenticate(apiKey: $0) },
             audit: { platform.audit($0, status: $1) })
         served.application = APIApplication(router: try Router(routes + PlatformRoutes.routes(platform, limits: limits)),

@@ -35,6 +35,9 @@ public final class Platform: PlatformService, @unchecked Sendable {
     let chainCache = Mutex<[String: (record: ChainRecord, expires: UInt64)]>([:])
     let revokedCache = Mutex<[String: (keys: Set<[UInt8]>, expires: UInt64)]>([:])
     static let cacheMilliseconds: UInt64 = 1_000
+    /// Transactions per second per tenant (its quota), as token buckets with a burst of two seconds' worth.
+    let transactionBuckets = TokenBucketRateLimiter(ratePerSecond: 1, burst: 1)
+    let quotaCache = Mutex<[String: (perSecond: Int, expires: UInt64)]>([:])
 
     public init(pool: PostgresPool, vault: KeyVault, chainMigrations: [Migration], limits: Limits = Limits(),
                 logger: Logger = Logger(label: "hanse.platform")) {
@@ -260,6 +263,7 @@ public final class Platform: PlatformService, @unchecked Sendable {
                  .int(current.quotas.txPerSecond), .int(current.quotas.storageBytes)]).first!)
         }
         keyCacheEntries.withLock { $0.removeAll() }
+        quotaCache.withLock { $0[updated.id] = nil }
         return updated
     }
 
@@ -304,6 +308,30 @@ public final class Platform: PlatformService, @unchecked Sendable {
             }
             return UsageView(tenantId: tenant.id, requests: try row.decode(column: 0), txs: try row.decode(column: 1), gas: try row.decode(column: 2),
                              storageBytes: storage, chains: chains.count)
+        }
+    }
+
+    /// Counts one transaction against the tenant's `tx_per_second` quota; 429 when it is used up.
+    func chargeTransaction(tenant: String) throws {
+        let now = Self.nowMilliseconds()
+        var perSecond = quotaCache.withLock { $0[tenant] }.flatMap { $0.expires > now ? $0.perSecond : nil }
+        if perSecond == nil {
+            let quota = try pool.withConnection { connection in
+                try connection.query(sql: "SELECT quota_tx_per_second FROM platform.tenants WHERE id = $1::uuid",
+                                     name: "platform.tenants.tx_quota", [.text(tenant)]).first?.decode(Int.self, column: 0) ?? 1
+            }
+            quotaCache.withLock { cache in
+                if cache.count > 10_000 { cache.removeAll() }
+                cache[tenant] = (quota, now + 5_000)
+            }
+            perSecond = quota
+        }
+        let rate = Double(perSecond ?? 1)
+        let verdict = transactionBuckets.admit(key: tenant, ratePerSecond: rate, burst: max(1, rate * 2))
+        guard verdict.allowed else {
+            var error = APIError.tooManyRequests(retryAfterSeconds: verdict.retryAfterSeconds)
+            error.detail = "the tenant's quota of \(Int(rate)) transactions per second is used up; retry after \(verdict.retryAfterSeconds) s"
+            throw error
         }
     }
 

@@ -240,6 +240,7 @@ extension Platform {
         let record: ChainRecord, worker: ChainWorker, envelope: TransactionEnvelope
         do {
             (record, worker) = try runningChain(tenant: tenant, id: chain, cached: true)
+            try chargeTransaction(tenant: tenant)
             guard let bytes = Data(base64Encoded: request.signedBytes) else { throw APIError.badRequest("signed_bytes must be base64", field: "signed_bytes") }
             guard let signature = Hex.decode(request.signature) else { throw APIError.badRequest("signature must be hex", field: "signature") }
             do {
@@ -266,6 +267,7 @@ extension Platform {
         var envelope: TransactionEnvelope
         do {
             (record, worker) = try runningChain(tenant: tenant, id: chain, cached: true)
+            try chargeTransaction(tenant: tenant)
             guard request.contract != TransactionEnvelope.systemContract else {
                 throw APIError.badRequest("use the contract and identity routes for \(TransactionEnvelope.systemContract)", field: "contract")
             }

@@ -225,8 +225,20 @@ final class PlatformAPITests: XCTestCase {
         let entries = try XCTUnwrap(audit["items"] as? [[String: Any]])
         XCTAssertTrue(entries.contains { ($0["target"] as? String) == "/v1/chains" && ($0["status"] as? Int) == 202 }, audit.text)
 
-        // Suspended tenants' keys stop working.
+        // The tenant's transactions-per-second quota: a burst of two seconds' worth, then 429 with Retry-After.
         let operatorClient = APIClient(port: node.port, token: Self.operatorToken)
+        XCTAssertEqual(try operatorClient.send("PATCH", "/v1/tenants/\(acme.id)",
+                                               json: ["quotas": ["chains": 10, "tx_per_second": 1, "storage_bytes": 1 << 30]]).status, 200)
+        let burst = try (0..<5).map { index in
+            try acme.client.send("POST", "/v1/chains/\(chain)/transactions/call",
+                                 json: ["identity": "alice", "contract": "kv", "method": "put", "args": "{\"burst\":\(index)}"])
+        }
+        XCTAssertEqual(burst.filter { $0.status == 202 }.count, 2, burst.map(\.text).joined(separator: "\n"))
+        let limited = try XCTUnwrap(burst.first { $0.status == 429 })
+        XCTAssertNotNil(limited.headers["retry-after"])
+        XCTAssertTrue(limited.string("detail")?.contains("1 transactions per second") == true, limited.text)
+
+        // Suspended tenants' keys stop working.
         XCTAssertEqual(try operatorClient.send("PATCH", "/v1/tenants/\(acme.id)", json: ["status": "suspended"]).status, 200)
         XCTAssertEqual(try acme.client.get("/v1/chains").status, 401)
     }
