@@ -20,17 +20,20 @@ public struct APIConfiguration: Sendable {
     public var authenticateAPIKey: @Sendable (String) -> Principal?
     /// Called after every state-changing request (not GET, HEAD or OPTIONS) with its outcome.
     public var audit: (@Sendable (RequestContext, Int) -> Void)?
+    /// Keeps first answers to POSTs that carry an `Idempotency-Key` (tenant routes); nil for none.
+    public var idempotency: (any IdempotencyStore)?
 
     public init(limits: Limits = Limits(), cors: CORSConfiguration? = nil,
                 verifyOperatorToken: @escaping @Sendable (String) -> Bool, rateLimiter: (any RateLimiter)? = nil,
                 authenticateAPIKey: @escaping @Sendable (String) -> Principal? = { _ in nil },
-                audit: (@Sendable (RequestContext, Int) -> Void)? = nil) {
+                audit: (@Sendable (RequestContext, Int) -> Void)? = nil, idempotency: (any IdempotencyStore)? = nil) {
         self.limits = limits
         self.cors = cors
         self.verifyOperatorToken = verifyOperatorToken
         self.rateLimiter = rateLimiter
         self.authenticateAPIKey = authenticateAPIKey
         self.audit = audit
+        self.idempotency = idempotency
     }
 }
 
@@ -172,8 +175,68 @@ public final class APIApplication: HTTPHandler {
             context.parameters = parameters
             try authenticate(&context, access: route.access)
             try rateLimit(context)
+            if head.method == "POST", let key = head.headers["Idempotency-Key"], let store = configuration.idempotency,
+               case .apiKey(let tenant, _, _) = context.principal {
+                return try idempotent(route, context, store: store, tenant: tenant, key: key)
+            }
             if let deferred = route.deferred { return .later(deferred) }
             return .now(try route.handler(context))
+        }
+    }
+
+    /// Runs a POST at most once per (tenant, Idempotency-Key): the first answer is kept and
+    /// replayed for the same request; the same key with another request is a 422; a key whose
+    /// first request is still running is a 409. Server errors are not kept, so a retry runs again.
+    private func idempotent(_ route: Route, _ context: RequestContext, store: any IdempotencyStore, tenant: String, key: String) throws -> Outcome {
+        guard (1...200).contains(key.utf8.count), key.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+            throw APIError.badRequest("Idempotency-Key must be 1 to 200 printable ASCII characters", field: "Idempotency-Key")
+        }
+        let request = context.request
+        let fingerprint = SHA256.hash(Array("\(request.head.method) \(request.head.target)\n".utf8) + request.body)
+        switch try store.begin(tenant: tenant, key: key, fingerprint: fingerprint) {
+        case .replay(let status, let body):
+            var response = HTTPResponse(status: status, headers: HTTPHeaders([("Content-Type", status >= 400 ? "application/problem+json" : "application/json")]),
+                                        body: .bytes(body))
+            response.headers.set("Idempotency-Replayed", "true")
+            return .now(response)
+        case .mismatch:
+            throw APIError.unprocessable("Idempotency-Key \(key) was used for a different request", field: "Idempotency-Key")
+        case .inProgress:
+            throw APIError.conflict("a request with Idempotency-Key \(key) is still running; retry later")
+        case .proceed:
+            break
+        }
+        @Sendable func keep(_ result: Result<HTTPResponse, any Error>) {
+            switch result {
+            case .success(let response):
+                if response.status < 500, case .bytes(let body) = response.body {
+                    store.finish(tenant: tenant, key: key, status: response.status, body: body)
+                } else {
+                    store.abandon(tenant: tenant, key: key)
+                }
+            case .failure(let error as APIError) where error.status < 500:
+                if case .bytes(let body) = error.response(requestID: nil).body {
+                    store.finish(tenant: tenant, key: key, status: error.status, body: body)
+                }
+            case .failure:
+                store.abandon(tenant: tenant, key: key)
+            }
+        }
+        if let deferred = route.deferred {
+            return .later { context, done in
+                deferred(context) { result in
+                    keep(result)
+                    done(result)
+                }
+            }
+        }
+        do {
+            let response = try route.handler(context)
+            keep(.success(response))
+            return .now(response)
+        } catch {
+            keep(.failure(error))
+            throw error
         }
     }
 
@@ -255,4 +318,21 @@ private final class ResponseBox: @unchecked Sendable {
     private var response: HTTPResponse?
     func set(_ value: HTTPResponse) { response = value }
     func get() -> HTTPResponse? { response }
+}
+
+/// Where `Idempotency-Key` answers are kept.
+public protocol IdempotencyStore: Sendable {
+    /// Claims the key for a request with this fingerprint, or says what happened to it before.
+    func begin(tenant: String, key: String, fingerprint: [UInt8]) throws -> IdempotencyClaim
+    /// Keeps the answer of a claimed key.
+    func finish(tenant: String, key: String, status: Int, body: [UInt8])
+    /// Releases a claimed key whose request failed on the server's side.
+    func abandon(tenant: String, key: String)
+}
+
+public enum IdempotencyClaim: Sendable, Equatable {
+    case proceed
+    case replay(status: Int, body: [UInt8])
+    case mismatch
+    case inProgress
 }

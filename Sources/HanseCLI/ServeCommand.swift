@@ -117,7 +117,8 @@ struct ServeCommand: ParsableCommand {
             // per second are limited separately by each tenant's quota.
             rateLimiter: TokenBucketRateLimiter(ratePerSecond: 5_000, burst: 10_000),
             authenticateAPIKey: { platform.authenticate(apiKey: $0) },
-            audit: { platform.audit($0, status: $1) })
+            audit: { platform.audit($0, status: $1) },
+            idempotency: platform)
         served.application = APIApplication(router: try Router(routes + PlatformRoutes.routes(platform, limits: limits)),
                                             configuration: configuration, logger: logger)
         return served

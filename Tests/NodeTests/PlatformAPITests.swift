@@ -60,7 +60,8 @@ final class PlatformAPITests: XCTestCase {
             let configuration = APIConfiguration(
                 verifyOperatorToken: { constantTimeEquals(SHA256.hash(utf8: $0), tokenHash) },
                 authenticateAPIKey: { platform.authenticate(apiKey: $0) },
-                audit: { platform.audit($0, status: $1) })
+                audit: { platform.audit($0, status: $1) },
+                idempotency: platform)
             router = try Router(PlatformRoutes.routes(platform))
             server = try HTTPServer(address: "127.0.0.1", port: 0, handler: APIApplication(router: router, configuration: configuration, logger: logger),
                                     loopCount: 1)
@@ -140,6 +141,18 @@ final class PlatformAPITests: XCTestCase {
         XCTAssertNotNil(again.string("tx_id"))
         let contract = try acme.client.get("/v1/chains/\(chain)/contracts/kv")
         XCTAssertEqual(contract["methods"] as? [String], ["get", "put"])
+
+        // Idempotency-Key: the same request answers the first answer again; another request with the key is a 422.
+        let once = ["name": "ledger-ops", "scopes": ["read"]] as [String: Any]
+        let first = try acme.client.send("POST", "/v1/api-keys", json: once, headers: ["Idempotency-Key": "key-1"])
+        XCTAssertEqual(first.status, 201, first.text)
+        let replay = try acme.client.send("POST", "/v1/api-keys", json: once, headers: ["Idempotency-Key": "key-1"])
+        XCTAssertEqual(replay.status, 201)
+        XCTAssertEqual(replay.headers["idempotency-replayed"], "true")
+        XCTAssertEqual(replay.body, first.body, "the first answer, byte for byte: one key was created")
+        let other = try acme.client.send("POST", "/v1/api-keys", json: ["name": "else", "scopes": ["read"]], headers: ["Idempotency-Key": "key-1"])
+        XCTAssertEqual(other.status, 422, other.text)
+        XCTAssertEqual((try acme.client.get("/v1/api-keys")["items"] as? [Any])?.count, 2, "the admin key and one ledger-ops key")
 
         // A custodial identity: the platform signs.
         let alice = try acme.client.send("POST", "/v1/chains/\(chain)/identities", json: ["name": "alice", "role": "writer", "mode": "custodial"])
