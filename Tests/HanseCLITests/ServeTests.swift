@@ -281,4 +281,27 @@ final class ServeTests: XCTestCase {
         XCTAssertTrue(text.contains("valid: transaction"), text)
         XCTAssertTrue(text.contains("signed by 3 of 4") || text.contains("signed by 4 of 4"), text)
     }
+
+    /// examples/python/hanse_client.py, written from openapi.yaml, signing.md and ledger.md alone:
+    /// provisions a BFT chain, deploys, signs its own transaction and checks the proof offline.
+    func testPythonClientWrittenFromTheDocumentsAlone() throws {
+        let dataDir = try TestCluster.shared.makeDirectory("serve-python").appendingPathComponent("data")
+        defer { if let pid = postmasterPID(dataDir) { kill(pid, SIGINT) } }
+        let token = "operator-token-for-the-python-client-0123456789"
+        let running = try launch(dataDir: dataDir, run: 1, extraEnvironment: ["HANSE_OPERATOR_TOKEN": token])
+        defer { running.process.interrupt(); _ = waitForExit(running) }
+        waitForReady(running)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.repository.appendingPathComponent("examples/python/hanse_client.py").path,
+                             "--url", "http://127.0.0.1:\(try XCTUnwrap(port(running)))", "--operator-token", token, "--consensus", "bft"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("proof ok: 3 of 4 validators") || text.contains("proof ok: 4 of 4 validators"), text)
+    }
 }
