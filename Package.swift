@@ -30,6 +30,12 @@ let package = Package(
         .systemLibrary(
             name: "CLibPQ", pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
+
+        // The only user of CCurl: outbound HTTP (the CLI client; webhooks later).
+        .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
 
         // The only user of COpenSSL.
         .target(name: "Crypto", dependencies: ["HanseCore", "COpenSSL"], swiftSettings: strict),
@@ -99,7 +105,7 @@ let package = Package(
         .target(
             name: "HanseCLI",
             dependencies: [
-                "HanseCore", "Crypto", "Merkle", "Ledger", "Contracts", "Storage", "PostgresStorage", "HTTP1", "HTTPServer", "API", "Simulator", "Node",
+                "HanseCore", "Crypto", "Merkle", "Ledger", "Contracts", "Storage", "PostgresStorage", "HTTP1", "HTTPServer", "API", "Simulator", "Node", "HTTPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),

@@ -7,7 +7,9 @@ public struct HanseCommand: ParsableCommand {
         commandName: "hanse",
         abstract: "Hanse: consortium blockchains as a service.",
         version: HanseVersion.current,
-        subcommands: [ServeCommand.self, MigrateCommand.self, AuditCommand.self, VersionCommand.self, BenchCommand.self, SimulateCommand.self, VerifyCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, AuditCommand.self, VersionCommand.self, BenchCommand.self, SimulateCommand.self, VerifyCommand.self,
+                      TenantCommand.self, ChainCommand.self, IdentityCommand.self, ContractCommand.self, TransactionCommand.self,
+                      BlockCommand.self, ProofCommand.self],
         defaultSubcommand: nil)
 
     public init() {}

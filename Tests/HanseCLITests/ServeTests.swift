@@ -80,6 +80,35 @@ final class ServeTests: XCTestCase {
         return client.readResponse()
     }
 
+    /// Runs `body` against a fresh `hanse serve` (its own data directory, the given operator
+    /// token), stopping it afterwards.
+    private func withServedNode(_ label: String, token: String, _ body: (_ url: String, _ dataDir: URL) throws -> Void) throws {
+        let dataDir = try TestCluster.shared.makeDirectory(label).appendingPathComponent("data")
+        defer { if let pid = postmasterPID(dataDir) { kill(pid, SIGINT) } }
+        let running = try launch(dataDir: dataDir, run: 1, extraEnvironment: ["HANSE_OPERATOR_TOKEN": token])
+        defer { running.process.interrupt(); _ = waitForExit(running) }
+        waitForReady(running)
+        try body("http://127.0.0.1:\(try XCTUnwrap(port(running)))", dataDir)
+    }
+
+    /// Runs a program to its end; returns its exit status and standard output (with standard
+    /// error when `errors` is set).
+    private func run(_ executable: URL, _ arguments: [String], directory: URL? = nil, environment: [String: String]? = nil,
+                     errors: Bool = true) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        if let environment { process.environment = environment }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = errors ? output : FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
     private func postmasterPID(_ dataDir: URL) -> Int32? {
         let file = dataDir.appendingPathComponent("postgres/data/postmaster.pid")
         return (try? String(contentsOf: file, encoding: .utf8)).flatMap { Int32($0.split(separator: "\n").first ?? "") }
@@ -246,62 +275,69 @@ final class ServeTests: XCTestCase {
         let start = try XCTUnwrap(readme.range(of: "<!-- walkthrough -->\n```bash\n"))
         let end = try XCTUnwrap(readme.range(of: "```\n<!-- /walkthrough -->"))
         let script = String(readme[start.upperBound..<end.lowerBound])
-
-        let dataDir = try TestCluster.shared.makeDirectory("serve-walkthrough").appendingPathComponent("data")
-        defer { if let pid = postmasterPID(dataDir) { kill(pid, SIGINT) } }
         let token = "operator-token-for-the-walkthrough-0123456789"
-        let running = try launch(dataDir: dataDir, run: 1, extraEnvironment: ["HANSE_OPERATOR_TOKEN": token])
-        defer { running.process.interrupt(); _ = waitForExit(running) }
-        waitForReady(running)
-        let httpPort = try XCTUnwrap(port(running))
-
-        // A working directory holding what the walkthrough reads (the example contract).
-        let work = dataDir.deletingLastPathComponent().appendingPathComponent("walkthrough")
-        let kv = work.appendingPathComponent("contracts/examples/kv")
-        try FileManager.default.createDirectory(at: kv, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: Self.repository.appendingPathComponent("contracts/examples/kv/kv.wat"), to: kv.appendingPathComponent("kv.wat"))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", script]
-        process.currentDirectoryURL = work
-        var environment = ProcessInfo.processInfo.environment
-        environment["HANSE"] = "http://127.0.0.1:\(httpPort)"
-        environment["HANSE_CLI"] = try executable().path
-        environment["OPERATOR_TOKEN"] = token
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, text)
-        XCTAssertTrue(text.contains("committed"), text)
-        XCTAssertTrue(text.contains(#"{"hello":"world"}"#), text)
-        XCTAssertTrue(text.contains("valid: transaction"), text)
-        XCTAssertTrue(text.contains("signed by 3 of 4") || text.contains("signed by 4 of 4"), text)
+        try withServedNode("serve-walkthrough", token: token) { url, dataDir in
+            // A working directory holding what the walkthrough reads (the example contract).
+            let work = dataDir.deletingLastPathComponent().appendingPathComponent("walkthrough")
+            let kv = work.appendingPathComponent("contracts/examples/kv")
+            try FileManager.default.createDirectory(at: kv, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: Self.repository.appendingPathComponent("contracts/examples/kv/kv.wat"), to: kv.appendingPathComponent("kv.wat"))
+            var environment = ProcessInfo.processInfo.environment
+            environment["HANSE"] = url
+            environment["HANSE_CLI"] = try executable().path
+            environment["OPERATOR_TOKEN"] = token
+            let (status, text) = try run(URL(fileURLWithPath: "/bin/bash"), ["-c", script], directory: work, environment: environment)
+            XCTAssertEqual(status, 0, text)
+            XCTAssertTrue(text.contains("committed"), text)
+            XCTAssertTrue(text.contains(#"{"hello":"world"}"#), text)
+            XCTAssertTrue(text.contains("valid: transaction"), text)
+            XCTAssertTrue(text.contains("signed by 3 of 4") || text.contains("signed by 4 of 4"), text)
+        }
     }
 
     /// examples/python/hanse_client.py, written from openapi.yaml, signing.md and ledger.md alone:
     /// provisions a BFT chain, deploys, signs its own transaction and checks the proof offline.
     func testPythonClientWrittenFromTheDocumentsAlone() throws {
-        let dataDir = try TestCluster.shared.makeDirectory("serve-python").appendingPathComponent("data")
-        defer { if let pid = postmasterPID(dataDir) { kill(pid, SIGINT) } }
         let token = "operator-token-for-the-python-client-0123456789"
-        let running = try launch(dataDir: dataDir, run: 1, extraEnvironment: ["HANSE_OPERATOR_TOKEN": token])
-        defer { running.process.interrupt(); _ = waitForExit(running) }
-        waitForReady(running)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.repository.appendingPathComponent("examples/python/hanse_client.py").path,
-                             "--url", "http://127.0.0.1:\(try XCTUnwrap(port(running)))", "--operator-token", token, "--consensus", "bft"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, text)
-        XCTAssertTrue(text.contains("proof ok: 3 of 4 validators") || text.contains("proof ok: 4 of 4 validators"), text)
+        try withServedNode("serve-python", token: token) { url, _ in
+            let (status, text) = try run(URL(fileURLWithPath: "/usr/bin/env"), [
+                "python3", Self.repository.appendingPathComponent("examples/python/hanse_client.py").path,
+                "--url", url, "--operator-token", token, "--consensus", "bft",
+            ])
+            XCTAssertEqual(status, 0, text)
+            XCTAssertTrue(text.contains("proof ok: 3 of 4 validators") || text.contains("proof ok: 4 of 4 validators"), text)
+        }
+    }
+
+    /// The CLI client over the REST API (libcurl): tenant, key, chain, deploy, call, query, proof, verify.
+    func testCommandLineClient() throws {
+        let token = "operator-token-for-the-cli-test-0123456789"
+        try withServedNode("serve-cli", token: token) { url, dataDir in
+            let binary = try executable()
+            func hanse(_ arguments: [String], token: String, expect: Int32 = 0) throws -> String {
+                let (status, text) = try run(binary, arguments + ["--url", url, "--token", token], errors: false)
+                XCTAssertEqual(status, expect, "hanse \(arguments.joined(separator: " ")): \(text)")
+                return text
+            }
+            func field(_ json: String, _ key: String) -> String? {
+                ((try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any])?[key] as? String
+            }
+            let tenant = try XCTUnwrap(field(try hanse(["tenant", "create", "cli-co", "--json"], token: token), "id"))
+            let key = try hanse(["tenant", "key", tenant], token: token).trimmingCharacters(in: .whitespacesAndNewlines)
+            XCTAssertTrue(key.hasPrefix("hanse_hk"), key)
+            let chainView = try hanse(["chain", "create", "demo", "--consensus", "solo", "--json"], token: key)
+            let chain = try XCTUnwrap(field(chainView, "id"), chainView)
+            XCTAssertTrue(try hanse(["contract", "deploy", chain, "kv", Self.repository.appendingPathComponent("contracts/examples/kv/kv.wat").path],
+                                    token: key).contains("committed"))
+            _ = try hanse(["identity", "create", chain, "alice"], token: key)
+            let call = try hanse(["tx", "call", chain, "kv", "put", #"{"cli":true}"#, "--identity", "alice", "--json"], token: key)
+            let tx = try XCTUnwrap(field(call, "tx_id"), call)
+            XCTAssertEqual(try hanse(["contract", "query", chain, "kv", "get"], token: key).trimmingCharacters(in: .whitespacesAndNewlines), #"{"cli":true}"#)
+            let proofFile = dataDir.deletingLastPathComponent().appendingPathComponent("proof.json").path
+            _ = try hanse(["proof", chain, tx, "--out", proofFile], token: key)
+            XCTAssertEqual(try run(binary, ["verify", proofFile]).status, 0)
+            _ = try hanse(["chain", "get", UUID().uuidString], token: key, expect: 1)
+            _ = try hanse(["chain", "list"], token: "hanse_hk000000000000_wrong", expect: 1)
+        }
     }
 }
