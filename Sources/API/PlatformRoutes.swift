@@ -314,7 +314,7 @@ public enum PlatformRoutes {
         return value
     }
 
-    /// `?key=` (UTF-8 text) or `?key_hex=`.
+    /// `?key=` (UTF-8 text), or `?key_hex=`, which wins when both are given.
     static func stateKey(_ context: RequestContext) throws -> [UInt8] {
         if let hex = context.query("key_hex") {
             guard let bytes = Hex.decode(hex), !bytes.isEmpty else { throw APIError.badRequest("key_hex must be non-empty hex", field: "key_hex") }

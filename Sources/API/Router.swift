@@ -159,7 +159,10 @@ public struct Router: Sendable {
     }
 
     private func pick(_ candidates: [(Route, [String: String], Int)], method: String) -> Match {
-        guard !candidates.isEmpty else { return .notFound }
+        guard let most = candidates.map(\.2).max() else { return .notFound }
+        // The most specific pattern owns the path: a literal segment beats a parameter, so
+        // GET …/transactions/batch is "method not allowed", not a transaction named "batch".
+        let candidates = candidates.filter { $0.2 == most }
         let effectiveMethod = method == "HEAD" ? "GET" : method
         let best = candidates.filter { $0.0.method == effectiveMethod || $0.0.method == method }.max { $0.2 < $1.2 }
         if let best { return .found(best.0, parameters: best.1) }

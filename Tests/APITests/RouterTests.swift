@@ -19,6 +19,13 @@ final class RouterTests: XCTestCase {
         XCTAssertEqual(latest.pattern, "/v1/chains/latest")
         guard case .found(_, let nested) = router.match(method: "POST", path: "/v1/chains/abc/transactions/") else { return XCTFail() }
         XCTAssertEqual(nested, ["chain": "abc"])
+
+        // A literal segment owns its path for every method: GET …/batch is not a transaction named "batch".
+        let transactions = try Router([route("GET", "/v1/chains/{chain}/transactions/{tx}"), route("POST", "/v1/chains/{chain}/transactions/batch")])
+        guard case .methodNotAllowed(let allowed) = transactions.match(method: "GET", path: "/v1/chains/c/transactions/batch") else { return XCTFail() }
+        XCTAssertEqual(allowed, ["OPTIONS", "POST"])
+        guard case .found(let byTx, _) = transactions.match(method: "GET", path: "/v1/chains/c/transactions/ab12") else { return XCTFail() }
+        XCTAssertEqual(byTx.pattern, "/v1/chains/{chain}/transactions/{tx}")
     }
 
     func testNotFoundAndMethodNotAllowed() throws {

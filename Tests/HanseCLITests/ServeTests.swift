@@ -340,4 +340,28 @@ final class ServeTests: XCTestCase {
             _ = try hanse(["chain", "list"], token: "hanse_hk000000000000_wrong", expect: 1)
         }
     }
+
+    /// schemathesis (generated requests from openapi.yaml: examples, coverage, fuzzing, stateful)
+    /// against a live node, once as a tenant and once as the operator: no server error, and every
+    /// status code, content type, header and body as the document says.
+    func testSchemathesisFindsNoServerErrorAndNoAnswerOutsideTheSpec() throws {
+        let (available, _) = try run(URL(fileURLWithPath: "/usr/bin/env"), ["schemathesis", "--version"])
+        try XCTSkipIf(available != 0, "schemathesis is not installed (.ci/run installs it)")
+        let token = "operator-token-for-schemathesis-0123456789"
+        try withServedNode("serve-schemathesis", token: token) { url, dataDir in
+            var api = APIClient(port: Int(url.split(separator: ":").last!)!, token: token)
+            let tenant = try api.send("POST", "/v1/tenants", json: ["name": "fuzzed"])
+            let key = try api.send("POST", "/v1/tenants/\(tenant.string("id") ?? "")/api-keys", json: ["name": "fuzz", "scopes": ["admin"]])
+            api.token = try XCTUnwrap(key.string("secret"))
+            let checks = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance"
+            for (credential, paths, seconds) in [(api.token!, ".*", "120"), (token, "^/v1/(tenants|operator)|^/(healthz|readyz)", "40")] {
+                let (status, text) = try run(URL(fileURLWithPath: "/usr/bin/env"), [
+                    "schemathesis", "run", Self.repository.appendingPathComponent("openapi/openapi.yaml").path, "--url", url,
+                    "-H", "Authorization: Bearer \(credential)", "--checks", checks, "--include-path-regex", paths,
+                    "-n", "15", "--workers", "2", "--max-time", seconds, "--seed", "1", "--no-color",
+                ], directory: dataDir.deletingLastPathComponent())
+                XCTAssertEqual(status, 0, String(text.suffix(6000)))
+            }
+        }
+    }
 }
