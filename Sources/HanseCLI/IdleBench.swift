@@ -26,12 +26,7 @@ struct IdleBench: ParsableCommand {
 
     func run() throws {
         try database.withDatabase(logging: logging, label: "hanse.bench") { handle in
-            _ = try handle.migratePlatform(environment: handle.environment)
-            var quiet = handle.logger
-            quiet.logLevel = .warning
-            let root = try MigrationCatalog.locateRoot(environment: handle.environment)
-            let platform = Platform(pool: handle.pool, vault: try KeyVault(masterKey: SecureRandom().bytes(32)),
-                                    chainMigrations: try MigrationCatalog.load(directory: root.appendingPathComponent("chain")), logger: quiet)
+            let (platform, _) = try handle.benchPlatform()
             defer { platform.stop() }
             let baseline = Self.usage()
             print("hanse bench idle: \(chains) solo chains, then \(seconds) s idle; process RSS before: \(baseline.rssKiB / 1024) MiB")

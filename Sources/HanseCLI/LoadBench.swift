@@ -32,18 +32,6 @@ struct LoadBench: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
 
-    static let contract = """
-    (module
-      (import "hanse" "args" (func $args (param i32 i32) (result i32)))
-      (import "hanse" "tx_id" (func $id (param i32 i32) (result i32)))
-      (import "hanse" "state_set" (func $set (param i32 i32 i32 i32)))
-      (memory (export "memory") 1 1)
-      (func (export "put")
-        (local $n i32)
-        (local.set $n (call $args (i32.const 64) (i32.const 1024)))
-        (drop (call $id (i32.const 0) (i32.const 32)))
-        (call $set (i32.const 0) (i32.const 32) (i32.const 64) (local.get $n))))
-    """
 
     func validate() throws {
         guard (1...1_000_000).contains(txs) else { throw ValidationError("--txs must be in 1...1000000") }
@@ -55,12 +43,7 @@ struct LoadBench: ParsableCommand {
     func run() throws {
         let algorithm = SignatureAlgorithm(rawValue: self.algorithm)!
         try database.withDatabase(logging: logging, label: "hanse.bench") { handle in
-            _ = try handle.migratePlatform(environment: handle.environment)
-            var quiet = handle.logger
-            quiet.logLevel = .warning
-            let root = try MigrationCatalog.locateRoot(environment: handle.environment)
-            let platform = Platform(pool: handle.pool, vault: try KeyVault(masterKey: SecureRandom().bytes(32)),
-                                    chainMigrations: try MigrationCatalog.load(directory: root.appendingPathComponent("chain")), logger: quiet)
+            let (platform, quiet) = try handle.benchPlatform()
             defer { platform.stop() }
             let healthz = Route("GET", "/healthz", blocking: false) { _ in
                 HTTPResponse(status: 200, headers: .init([("Content-Type", "application/json")]), body: .bytes(Array(#"{"status":"ok"}"#.utf8)))
@@ -83,7 +66,7 @@ struct LoadBench: ParsableCommand {
             for kind in consensus == "both" ? ["solo", "bft"] : [consensus] {
                 let chain = try provision(platform, tenant: tenant.id, kind: kind)
                 _ = try platform.installContract(tenant: tenant.id, chain: chain, upgrade: false,
-                                                 try request(InstallContractRequest.self, String(decoding: try JSONSerialization.data(withJSONObject: ["name": "put", "version": "1", "wat": Self.contract]), as: UTF8.self)), code: nil, wait: .seconds(30))
+                                                 try request(InstallContractRequest.self, String(decoding: try JSONSerialization.data(withJSONObject: ["name": "put", "version": "1", "wat": BenchContracts.put]), as: UTF8.self)), code: nil, wait: .seconds(30))
                 print("\(kind == "solo" ? "solo (1 validator)" : "bft (4 validators, in process)"):")
                 try measureDirect(platform, tenant: tenant.id, chain: chain, algorithm: algorithm)
                 try measureHTTP(port: server.port, token: key.secret, chain: chain, platform: platform, tenant: tenant.id, algorithm: algorithm)
@@ -222,6 +205,36 @@ struct LoadBench: ParsableCommand {
         }
         print(String(format: "  plain HTTP (GET /healthz, %d keep-alive connections, client in the same process): %.0f requests/s",
                      connections, Double(requests) / (clock.now - start).secondsDouble))
+    }
+}
+
+/// The contract the load benchmark calls (and the tests that load a chain): `put` stores its args
+/// under the transaction id.
+public enum BenchContracts {
+    public static let put = """
+    (module
+      (import "hanse" "args" (func $args (param i32 i32) (result i32)))
+      (import "hanse" "tx_id" (func $id (param i32 i32) (result i32)))
+      (import "hanse" "state_set" (func $set (param i32 i32 i32 i32)))
+      (memory (export "memory") 1 1)
+      (func (export "put")
+        (local $n i32)
+        (local.set $n (call $args (i32.const 64) (i32.const 1024)))
+        (drop (call $id (i32.const 0) (i32.const 32)))
+        (call $set (i32.const 0) (i32.const 32) (i32.const 64) (local.get $n))))
+    """
+}
+
+extension DatabaseHandle {
+    /// A platform for a benchmark on this database: migrated, a throwaway master key, quiet logs.
+    func benchPlatform() throws -> (Platform, Logger) {
+        _ = try migratePlatform(environment: environment)
+        var quiet = logger
+        quiet.logLevel = .warning
+        let root = try MigrationCatalog.locateRoot(environment: environment)
+        let platform = Platform(pool: pool, vault: try KeyVault(masterKey: SecureRandom().bytes(32)),
+                                chainMigrations: try MigrationCatalog.load(directory: root.appendingPathComponent("chain")), logger: quiet)
+        return (platform, quiet)
     }
 }
 

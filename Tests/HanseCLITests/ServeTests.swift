@@ -3,6 +3,7 @@
 // a clean stop on SIGTERM, and a restart after `kill -9` of both Hanse and PostgreSQL.
 import Foundation
 import HanseTesting
+import HanseCLI
 import XCTest
 import Crypto
 import Ledger
@@ -187,18 +188,7 @@ final class ServeTests: XCTestCase {
             usleep(100_000)
         }
         let chainID = try XCTUnwrap(chain)
-        let deploy = try api.send("POST", "/v1/chains/\(chainID)/contracts?wait=commit", json: ["name": "kv", "version": "1", "wat": """
-            (module
-              (import "hanse" "args" (func $args (param i32 i32) (result i32)))
-              (import "hanse" "tx_id" (func $id (param i32 i32) (result i32)))
-              (import "hanse" "state_set" (func $set (param i32 i32 i32 i32)))
-              (memory (export "memory") 1 1)
-              (func (export "put")
-                (local $n i32)
-                (local.set $n (call $args (i32.const 64) (i32.const 1024)))
-                (drop (call $id (i32.const 0) (i32.const 32)))
-                (call $set (i32.const 0) (i32.const 32) (i32.const 64) (local.get $n))))
-            """])
+        let deploy = try api.send("POST", "/v1/chains/\(chainID)/contracts?wait=commit", json: ["name": "kv", "version": "1", "wat": BenchContracts.put])
         XCTAssertEqual(deploy.string("status"), "committed", deploy.text)
 
         // Pre-signed envelopes, submitted from four threads; some wait for their commit.
