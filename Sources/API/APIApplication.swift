@@ -111,14 +111,15 @@ public final class APIApplication: HTTPHandler {
 
     /// A synchronous run of the pipeline, for tests and non-deferred callers.
     func process(_ request: HTTPRequest, match: Router.Match) -> HTTPResponse {
-        let box = ResponseBox()
+        let box = ResultBox<HTTPResponse>()
         let done = DispatchSemaphore(value: 0)
         process(request, match: match) { response in
-            box.set(response)
+            box.set(.success(response))
             done.signal()
         }
         done.wait()
-        return box.get()!
+        guard case .success(let response)? = box.get() else { return APIError.internalError(requestID: "").response(requestID: nil) }
+        return response
     }
 
     /// Error mapping, audit, common headers and the access log of one response.
@@ -310,14 +311,6 @@ public final class APIApplication: HTTPHandler {
         let counter = String(number, radix: 16)
         return requestIDPrefix + String(repeating: "0", count: max(0, 12 - counter.count)) + counter
     }
-}
-
-/// Holds one response across threads (the synchronous `process`).
-private final class ResponseBox: @unchecked Sendable {
-    // Written once before the semaphore is signalled, read after the wait.
-    private var response: HTTPResponse?
-    func set(_ value: HTTPResponse) { response = value }
-    func get() -> HTTPResponse? { response }
 }
 
 /// Where `Idempotency-Key` answers are kept.

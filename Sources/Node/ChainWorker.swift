@@ -225,8 +225,6 @@ public final class ChainWorker: @unchecked Sendable {
         return (next == 0 ? nil : next - 1, count, ticking.load(ordering: .relaxed))
     }
 
-    /// Transactions waiting for a commit.
-    public var waiting: Int { waiters.withLock { $0.byID.values.reduce(0) { $0 + $1.count } } }
 
     // MARK: - Consensus plumbing (on the queue)
 
