@@ -88,7 +88,7 @@ let package = Package(
         // The chain runtime: per-chain workers on Dispatch, mempool, block pipeline, consensus WAL.
         .target(
             name: "Node",
-            dependencies: ["HanseCore", "Crypto", "Merkle", "Ledger", "Consensus", "Contracts", "Storage", "PostgresStorage", "API",
+            dependencies: ["HanseCore", "Crypto", "Merkle", "Ledger", "Consensus", "Contracts", "Storage", "PostgresStorage", "API", "HTTPServer", "HTTPClient",
                            .product(name: "WAT", package: "WasmKit"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
 

@@ -281,7 +281,12 @@ public struct LifecycleRequest: APIRequestBody, Sendable {
     public static let fields: Set<String> = ["identity"]
 }
 
+/// A contract event, or a block event (kind `block`, contract `_chain`, one per block, before the
+/// block's contract events). `id` is stable: chain, height, and transaction and event index (or
+/// `block`); `seq` counts every event of the chain from 0 without gaps.
 public struct EventView: Codable, Sendable, Equatable {
+    public var id: String?
+    public var kind: String
     public var seq: Int64?
     public var height: UInt64?
     public var txIndex: Int?
@@ -291,7 +296,12 @@ public struct EventView: Codable, Sendable, Equatable {
     /// The event's data as text when it is UTF-8, else nil; always in `data_base64`.
     public var data: String?
     public var dataBase64: String
-    public init(seq: Int64?, height: UInt64?, txIndex: Int?, eventIndex: Int, contract: String, topic: String, bytes: [UInt8]) {
+    public init(chain: String?, seq: Int64?, height: UInt64?, txIndex: Int?, eventIndex: Int, contract: String, topic: String,
+                bytes: [UInt8]) {
+        kind = txIndex == -1 ? "block" : "contract"
+        if let chain, let height, let txIndex {
+            id = txIndex == -1 ? "\(chain):\(height):block" : "\(chain):\(height):\(txIndex):\(eventIndex)"
+        }
         self.seq = seq
         self.height = height
         self.txIndex = txIndex

@@ -63,7 +63,7 @@ public protocol PlatformService: Sendable {
     func block(tenant: String, chain: String, height: UInt64?, hash: String?) throws -> BlockView
     func listBlocks(tenant: String, chain: String, _ page: PageRequest) throws -> Page<BlockView>
     func blockTransactions(tenant: String, chain: String, height: UInt64, _ page: PageRequest) throws -> Page<TransactionStatusView>
-    func events(tenant: String, chain: String, contract: String?, topic: String?, fromHeight: UInt64?, toHeight: UInt64?,
+    func events(tenant: String, chain: String, _ filter: EventFilter, fromHeight: UInt64?, toHeight: UInt64?,
                 _ page: PageRequest) throws -> Page<EventView>
 
     // Proofs
@@ -267,8 +267,7 @@ public enum PlatformRoutes {
             Route("GET", "/v1/chains/{chain}/events", access: .tenant(.read)) { c in
                 let from = try c.integerQuery("from_height", range: 0...Int.max).map(UInt64.init)
                 let to = try c.integerQuery("to_height", range: 0...Int.max).map(UInt64.init)
-                return try jsonResponse(s.events(tenant: c.tenantID, chain: c.parameter("chain"), contract: c.query("contract"), topic: c.query("topic"),
-                                                 fromHeight: from, toHeight: to, page(c)))
+                return try jsonResponse(s.events(tenant: c.tenantID, chain: c.parameter("chain"), eventFilter(c), fromHeight: from, toHeight: to, page(c)))
             },
 
             // Proofs.

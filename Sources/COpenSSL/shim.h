@@ -8,3 +8,4 @@
 #include <openssl/bn.h>
 #include <openssl/x509.h>
 #include <openssl/core_names.h>
+#include <openssl/hmac.h>

@@ -25,9 +25,13 @@ public enum HTTPClient {
 
     private static let initialised: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    /// Sends `method url` with `headers` and `body`; no redirects followed.
+    /// Sends `method url` with `headers` and `body`; no redirects followed, http and https only.
+    /// `pinned` (libcurl `CURLOPT_RESOLVE` entries, `host:port:address[,address]`) makes the
+    /// request connect to those addresses without a DNS lookup; with `direct`, proxies configured
+    /// in the environment are ignored (webhooks connect to the address they validated).
     public static func perform(_ method: String, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
-                               timeout: Duration = .seconds(60), responseBytesMax: Int = 64 << 20) throws -> Response {
+                               timeout: Duration = .seconds(60), responseBytesMax: Int = 64 << 20,
+                               pinned: [String] = [], direct: Bool = false) throws -> Response {
         _ = initialised
         guard let handle = curl_easy_init() else { throw Failure(description: "libcurl could not start a request") }
         defer { curl_easy_cleanup(handle) }
@@ -37,6 +41,12 @@ public enum HTTPClient {
         defer { curl_slist_free_all(list) }
         for (name, value) in headers { list = curl_slist_append(list, "\(name): \(value)") }
         if body != nil { list = curl_slist_append(list, "Expect:") }
+        var resolve: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(resolve) }
+        for entry in pinned { resolve = curl_slist_append(resolve, entry) }
+        if resolve != nil { hanse_curl_set_pointer(handle, CURLOPT_RESOLVE, UnsafeMutableRawPointer(resolve)) }
+        if direct { hanse_curl_set_string(handle, CURLOPT_PROXY, "") }
+        hanse_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
 
         hanse_curl_set_string(handle, CURLOPT_URL, url)
         hanse_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, method)

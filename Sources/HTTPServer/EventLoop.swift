@@ -217,6 +217,7 @@ final class EventLoop: @unchecked Sendable {
             if sent > 0 {
                 connection.outputOffset += sent
             } else if sent < 0 && (errno == EAGAIN || errno == EINTR) {
+                connection.unsent.store(connection.output.count - connection.outputOffset, ordering: .relaxed)
                 connection.machine.outputBlocked(now: server.clock.now)
                 updateInterest(connection)
                 return
@@ -227,6 +228,7 @@ final class EventLoop: @unchecked Sendable {
         }
         connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
         connection.outputOffset = 0
+        connection.unsent.store(0, ordering: .relaxed)
         connection.machine.outputDrained()
         if connection.closeWhenFlushed { lingeringClose(connection) }
     }
@@ -344,6 +346,8 @@ final class Connection: @unchecked Sendable {
     let remoteAddress: String
     var output: [UInt8] = []
     var outputOffset = 0
+    /// Output the socket has not taken yet, as of the last write; read by stream producers on other threads.
+    let unsent = Atomic<Int>(0)
     var closeWhenFlushed = false
     /// Set once the response is out and the connection only drains input before closing.
     var lingerUntil: Duration?

@@ -49,6 +49,11 @@ public protocol HTTPStreamWriter: Sendable {
     @discardableResult func write(_ bytes: [UInt8]) -> Bool
     /// Ends the body.
     func finish()
+    /// Ends the body after `last`, which is queued even past the limit (a final notice such as
+    /// why the stream ends; keep it small).
+    func finish(with last: [UInt8])
+    /// Bytes written but not yet taken by the client's socket.
+    var unsentBytes: Int { get }
 }
 
 /// The application behind the server. `handle` is called on an event-loop thread and must not

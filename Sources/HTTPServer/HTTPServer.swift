@@ -176,9 +176,15 @@ final class StreamWriter: HTTPStreamWriter, @unchecked Sendable {
         return true
     }
 
-    func finish() {
+    var unsentBytes: Int { queued.load(ordering: .relaxed) + connection.unsent.load(ordering: .relaxed) }
+
+    func finish() { finish(with: []) }
+
+    func finish(with last: [UInt8]) {
         guard !finished.exchange(true, ordering: .relaxed) else { return }
         loop.execute { [connection, loop] in
+            guard connection.fd >= 0 else { return }
+            if !last.isEmpty { loop.perform(connection.machine.streamChunk(last), on: connection) }
             guard connection.fd >= 0 else { return }
             loop.perform(connection.machine.streamEnded(now: loop.serverNow), on: connection)
         }

@@ -29,6 +29,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Origins allowed to call the API from a browser, comma-separated, or * (env HANSE_CORS_ORIGINS; default none).")
     var corsOrigins: String?
 
+    @Flag(help: "Let webhooks go to loopback, private and link-local addresses (env HANSE_WEBHOOK_ALLOW_PRIVATE=true; default: refused).")
+    var webhookAllowPrivate = false
+
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -84,7 +87,31 @@ struct ServeCommand: ParsableCommand {
         let root = try MigrationCatalog.locateRoot(environment: environment)
         let chainMigrations = try MigrationCatalog.load(directory: root.appendingPathComponent("chain"))
         return Platform(pool: handle.pool, vault: try KeyVault(masterKey: masterKey), chainMigrations: chainMigrations, limits: limits,
-                        logger: logger)
+                        logger: logger, streams: try streamSettings(environment), webhooks: try webhookSettings(environment))
+    }
+
+    /// Webhook delivery settings: the SSRF switch, and timings from HANSE_WEBHOOK_* (milliseconds).
+    private func webhookSettings(_ environment: [String: String]) throws -> WebhookSettings {
+        let resolver = SettingResolver(environment: environment)
+        var settings = WebhookSettings()
+        let allow = resolver.string(nil, "HANSE_WEBHOOK_ALLOW_PRIVATE", default: "false")!.lowercased()
+        guard ["true", "false", "1", "0"].contains(allow) else { throw ValidationError("HANSE_WEBHOOK_ALLOW_PRIVATE=\(allow) is not true or false") }
+        settings.policy = WebhookTargetPolicy(allowPrivate: webhookAllowPrivate || allow == "true" || allow == "1")
+        settings.timeout = .milliseconds(try resolver.integer(nil, "HANSE_WEBHOOK_TIMEOUT_MS", default: 10_000, range: 100...120_000))
+        settings.backoffBase = .milliseconds(try resolver.integer(nil, "HANSE_WEBHOOK_BACKOFF_MS", default: 1_000, range: 1...3_600_000))
+        settings.backoffMax = .milliseconds(try resolver.integer(nil, "HANSE_WEBHOOK_BACKOFF_MAX_MS", default: 600_000, range: 1...86_400_000))
+        settings.sweepInterval = .milliseconds(try resolver.integer(nil, "HANSE_WEBHOOK_SWEEP_MS", default: 1_000, range: 10...60_000))
+        settings.concurrency = try resolver.integer(nil, "HANSE_WEBHOOK_CONCURRENCY", default: 16, range: 1...256)
+        return settings
+    }
+
+    /// Live stream settings from HANSE_SSE_* (heartbeat in milliseconds).
+    private func streamSettings(_ environment: [String: String]) throws -> EventStreams.Settings {
+        let resolver = SettingResolver(environment: environment)
+        var settings = EventStreams.Settings()
+        settings.heartbeat = .milliseconds(try resolver.integer(nil, "HANSE_SSE_HEARTBEAT_MS", default: 15_000, range: 100...300_000))
+        settings.perTenantMax = try resolver.integer(nil, "HANSE_SSE_STREAMS_PER_TENANT", default: 100, range: 1...10_000)
+        return settings
     }
 
     private func makeApplication(handle: DatabaseHandle, platform: Platform, limits: Limits, logger: Logger, corsOrigins: String?) throws -> ServedApplication {
@@ -119,7 +146,8 @@ struct ServeCommand: ParsableCommand {
             authenticateAPIKey: { platform.authenticate(apiKey: $0) },
             audit: { platform.audit($0, status: $1) },
             idempotency: platform)
-        served.application = APIApplication(router: try Router(routes + PlatformRoutes.routes(platform, limits: limits)),
+        served.application = APIApplication(router: try Router(routes + PlatformRoutes.routes(platform, limits: limits)
+                                                                 + PlatformRoutes.eventRoutes(platform)),
                                             configuration: configuration, logger: logger)
         return served
     }

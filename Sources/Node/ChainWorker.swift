@@ -33,6 +33,21 @@ public struct ChainSetup: Sendable {
     }
 }
 
+/// What a chain's commits tell the rest of the node (the event outbox and live streams).
+public struct ChainCommitHooks: Sendable {
+    /// Runs inside the block's PostgreSQL transaction, last, with the sequence numbers of the
+    /// block's events; an error rolls the block back (the worker stops, as for any failed commit).
+    public var withinCommit: (@Sendable (PostgresConnection, BlockHeader, Range<Int64>) throws -> Void)?
+    /// Runs on the chain's queue after the block is in PostgreSQL; must not block.
+    public var afterCommit: (@Sendable (BlockHeader, Range<Int64>) -> Void)?
+
+    public init(withinCommit: (@Sendable (PostgresConnection, BlockHeader, Range<Int64>) throws -> Void)? = nil,
+                afterCommit: (@Sendable (BlockHeader, Range<Int64>) -> Void)? = nil) {
+        self.withinCommit = withinCommit
+        self.afterCommit = afterCommit
+    }
+}
+
 /// A committed transaction handed to whoever waited for it.
 public struct Committed: Sendable {
     public var transaction: ExecutedTransaction
@@ -54,6 +69,7 @@ public final class ChainWorker: @unchecked Sendable {
     private let log: PostgresConsensusLog
     private let executor: ContractExecutor
     private let queue: DispatchQueue
+    private let hooks: ChainCommitHooks
 
     // Everything below is touched only on `queue`.
     /// The mempool has its own lock: submissions do not wait while the queue executes or commits a block.
@@ -106,12 +122,14 @@ public final class ChainWorker: @unchecked Sendable {
         }
     }
 
-    public init(setup: ChainSetup, executor: ContractExecutor, pool: PostgresPool, limits: Limits = Limits()) throws {
+    public init(setup: ChainSetup, executor: ContractExecutor, pool: PostgresPool, limits: Limits = Limits(),
+                hooks: ChainCommitHooks = ChainCommitHooks()) throws {
         precondition(setup.kind == .bft || setup.validatorSet.keys.count == 1, "a solo chain has one validator")
         self.setup = setup
         self.limits = limits
         self.pool = pool
         self.executor = executor
+        self.hooks = hooks
         self.store = try PostgresChainStore(schema: setup.schema)
         self.tree = try PostgresMerkleTree(schema: setup.schema)
         self.log = try PostgresConsensusLog(schema: setup.schema)
@@ -374,8 +392,10 @@ public final class ChainWorker: @unchecked Sendable {
         let header = proposal.header
         let certificate = CommitCertificate(chainID: setup.chainID, height: header.height, round: decision.round, blockHash: header.hash,
                                             signatures: decision.precommits.map { .init(validator: UInt32($0.vote.validator), signature: $0.signature) })
+        let events: Range<Int64>
         do {
-            try store.commit(CommittedBlock(header: header, certificate: certificate, transactions: transactions), pool: pool)
+            let within = hooks.withinCommit.map { hook in { @Sendable (connection: PostgresConnection, events: Range<Int64>) in try hook(connection, header, events) } }
+            events = try store.commit(CommittedBlock(header: header, certificate: certificate, transactions: transactions), pool: pool, within: within)
         } catch {
             fail("cannot commit block \(header.height): \(error)")
             return
@@ -404,6 +424,7 @@ public final class ChainWorker: @unchecked Sendable {
                 for waiter in found { waiter.done(committed) }
             }
         }
+        hooks.afterCommit?(header, events)
         // Validators hosted here that have not decided yet take the decision directly.
         for index in engines.keys.sorted() {
             inbox.append((index, index == 0 ? 1 % max(engines.count, 1) : 0, .decision(decision)))

@@ -25,6 +25,19 @@ public struct KeyVault: Sendable {
         }
     }
 
+    /// Wraps a secret that is not a key (a webhook signing secret) the same way.
+    public func seal(_ secret: [UInt8], purpose: String) throws -> [UInt8] {
+        try AESGCM.seal(secret, key: masterKey, associatedData: Array(purpose.utf8))
+    }
+
+    public func open(_ box: [UInt8], purpose: String) throws -> [UInt8] {
+        do {
+            return try AESGCM.open(box, key: masterKey, associatedData: Array(purpose.utf8))
+        } catch {
+            throw KeyVaultError("cannot unwrap the secret for \(purpose): wrong master key, or the row was altered")
+        }
+    }
+
     /// The master key from `HANSE_MASTER_KEY` (64 hex digits) when set; else the file `path`,
     /// created with a fresh random key (mode 0600) on first use.
     public static func loadMasterKey(configured: String?, file path: URL) throws -> (key: [UInt8], created: Bool) {

@@ -8,6 +8,7 @@ internal import Ledger
 public import Logging
 public import PostgresStorage
 public import Storage
+public import HTTPServer
 internal import Synchronization
 
 /// The node's platform: the catalogue in the `platform` schema (tenants, API keys, chains,
@@ -39,8 +40,19 @@ public final class Platform: PlatformService, @unchecked Sendable {
     let transactionBuckets = TokenBucketRateLimiter(ratePerSecond: 1, burst: 1)
     let quotaCache = Mutex<[String: (perSecond: Int, expires: UInt64)]>([:])
 
+    /// Live event streams (Server-Sent Events) of every chain.
+    public let streams: EventStreams
+    /// The webhook delivery worker.
+    public let webhooks: WebhookDispatcher
+    /// Wall time for webhook retries and ages (a test moves it forward).
+    let webhookClock: any HanseClock
+
     public init(pool: PostgresPool, vault: KeyVault, chainMigrations: [Migration], limits: Limits = Limits(),
-                logger: Logger = Logger(label: "hanse.platform")) {
+                logger: Logger = Logger(label: "hanse.platform"), streams: EventStreams.Settings = EventStreams.Settings(),
+                webhooks: WebhookSettings = WebhookSettings(), clock: any HanseClock = SystemClock()) {
+        self.streams = EventStreams(pool: pool, settings: streams)
+        self.webhooks = WebhookDispatcher(pool: pool, vault: vault, clock: clock, settings: webhooks, logger: logger)
+        self.webhookClock = clock
         self.pool = pool
         self.vault = vault
         self.limits = limits
@@ -78,10 +90,14 @@ public final class Platform: PlatformService, @unchecked Sendable {
             }
         }
         logger.info("chains started", metadata: ["running": "\(workers.withLock { $0.count })"])
+        webhooks.start()
     }
 
-    /// Stops every worker (their mempools are dropped; committed blocks are in PostgreSQL).
+    /// Ends the live streams, lets webhook attempts under way finish, and stops every worker
+    /// (their mempools are dropped; committed blocks and the outbox are in PostgreSQL).
     public func stop() {
+        streams.closeAll()
+        webhooks.stop()
         let all = workers.withLock { workers in
             defer { workers = [:] }
             return Array(workers.values)

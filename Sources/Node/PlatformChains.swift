@@ -183,7 +183,8 @@ extension Platform {
         let setup = ChainSetup(chainID: id, schema: record.schema, kind: record.consensus == "solo" ? .solo : .bft,
                                validatorSet: ValidatorSet(keys: validators.map(\.key)), hostedKeys: hosted,
                                rules: ChainRules(admins: [], fuelMax: record.fuelMax))
-        let worker = try ChainWorker(setup: setup, executor: ContractExecutor(runtime: runtime, rules: setup.rules), pool: pool, limits: chainLimits)
+        let worker = try ChainWorker(setup: setup, executor: ContractExecutor(runtime: runtime, rules: setup.rules), pool: pool, limits: chainLimits,
+                                     hooks: commitHooks(chain: id, schema: record.schema))
         try worker.start()
         workers.withLock { $0[id] = worker }
     }

@@ -406,7 +406,8 @@ extension Platform {
         view.resultBase64 = Data(receipt.result).base64EncodedString()
         view.error = receipt.error.isEmpty ? nil : receipt.error
         view.events = transaction.events.enumerated().map { index, event in
-            EventView(seq: nil, height: committed.height, txIndex: committed.index, eventIndex: index, contract: event.contract,
+            EventView(chain: transaction.envelope.chainID, seq: nil, height: committed.height, txIndex: committed.index, eventIndex: index,
+                      contract: event.contract,
                       topic: event.topic, bytes: event.data)
         }
         return view
@@ -438,9 +439,8 @@ extension Platform {
         view.indexInBlock = index
         view.contract = try row.decode(column: 3)
         view.method = try row.decode(column: 4)
-        if let envelope = try? TransactionEnvelope(signedBytes: try row.decode(column: 5), signature: try row.decode(column: 6)) {
-            view.signer = envelope.signerAddress
-        }
+        let envelope = try? TransactionEnvelope(signedBytes: try row.decode(column: 5), signature: try row.decode(column: 6))
+        view.signer = envelope?.signerAddress
         view.gasUsed = UInt64(try row.decode(Int64.self, column: 8))
         let result = try row.decode([UInt8]?.self, column: 9) ?? []
         view.result = String(validating: result, as: UTF8.self)
@@ -452,7 +452,8 @@ extension Platform {
                 try connection.query(sql: """
                     SELECT seq, event_index, contract, topic, data FROM \(schema).events WHERE height = $1 AND tx_index = $2 ORDER BY event_index
                     """, name: "chain.tx.events.\(schema)", [.int(Int64(height)), .int(index)]).rows.map { event in
-                    EventView(seq: try event.decode(column: 0), height: height, txIndex: index, eventIndex: try event.decode(column: 1),
+                    EventView(chain: envelope?.chainID, seq: try event.decode(column: 0), height: height, txIndex: index,
+                              eventIndex: try event.decode(column: 1),
                               contract: try event.decode(column: 2), topic: try event.decode(column: 3), bytes: try event.decode(column: 4))
                 }
             }
@@ -576,21 +577,23 @@ extension Platform {
                              cursor: { String($0.indexInBlock ?? 0) })
     }
 
-    public func events(tenant: String, chain: String, contract: String?, topic: String?, fromHeight: UInt64?, toHeight: UInt64?,
+    public func events(tenant: String, chain: String, _ filter: EventFilter, fromHeight: UInt64?, toHeight: UInt64?,
                        _ page: PageRequest) throws -> Page<EventView> {
         let record = try chainRecord(tenant: tenant, id: chain)
         let after = page.cursor == nil ? -1 : try Self.integerCursor(page.cursor)
         let rows = try pool.withConnection { connection in
             try connection.query(sql: """
                 SELECT seq, height, tx_index, event_index, contract, topic, data FROM \(record.schema).events
-                WHERE seq > $1 AND ($2::text IS NULL OR contract = $2) AND ($3::text IS NULL OR topic = $3)
+                WHERE seq > $1 AND ($2::text IS NULL OR contract = $2) AND ($3::text IS NULL OR topic = $3) AND ($7::text IS NULL OR kind = $7)
                   AND height >= $4 AND height <= $5 ORDER BY seq LIMIT $6
                 """, name: "chain.events.list.\(record.schema)",
-                [.int(after), contract.map { .text($0) } ?? .null, topic.map { .text($0) } ?? .null,
-                 .int(Int64(fromHeight ?? 0)), .int(Int64(min(toHeight ?? UInt64(Int64.max), UInt64(Int64.max)))), .int(page.limit + 1)]).rows
+                [.int(after), filter.contract.map { .text($0) } ?? .null, filter.topic.map { .text($0) } ?? .null,
+                 .int(Int64(fromHeight ?? 0)), .int(Int64(min(toHeight ?? UInt64(Int64.max), UInt64(Int64.max)))), .int(page.limit + 1),
+                 filter.kind.map { .text($0) } ?? .null]).rows
         }
         return try Self.page(rows, limit: page.limit, map: { row in
-            EventView(seq: try row.decode(column: 0), height: UInt64(try row.decode(Int64.self, column: 1)), txIndex: try row.decode(column: 2),
+            EventView(chain: record.id, seq: try row.decode(column: 0), height: UInt64(try row.decode(Int64.self, column: 1)),
+                      txIndex: try row.decode(column: 2),
                       eventIndex: try row.decode(column: 3), contract: try row.decode(column: 4), topic: try row.decode(column: 5),
                       bytes: try row.decode(column: 6))
         }, cursor: { String($0.seq ?? 0) })

@@ -90,6 +90,11 @@ public struct ChainAuditor: Sendable {
                 guard contents.writeSetRoot(height: height) == header.writeSetRoot else {
                     return finding("transactions/state_history/events", "write_set_root", "receipts, writes or events differ from what the block committed to")
                 }
+                let blockEvent = ContractEvent(contract: "_chain", topic: "block",
+                                               data: PostgresChainStore.blockEventData(header, transactions: transactions.count))
+                guard contents.blockEvents[height] == [blockEvent] else {
+                    return finding("events", "kind", "the block event is missing or differs from the block")
+                }
                 guard ledger.size == header.ledgerSize else { return finding("blocks", "ledger_size", "\(header.ledgerSize) recorded, \(ledger.size) transactions") }
                 guard ledger.root == header.ledgerRoot else { return finding("blocks", "ledger_root", "does not match the transactions so far") }
                 previousHash = header.hash
@@ -116,6 +121,7 @@ public struct ChainAuditor: Sendable {
         var transactions: [UInt64: [StoredTransaction]] = [:]
         var writes: [UInt64: [(txIndex: Int, writeIndex: Int, write: StateWrite)]] = [:]
         var events: [UInt64: [(txIndex: Int, eventIndex: Int, event: ContractEvent)]] = [:]
+        var blockEvents: [UInt64: [ContractEvent]] = [:]
 
         func writeSetRoot(height: UInt64) -> [UInt8] {
             var leaves: [MerkleHash] = []
@@ -162,12 +168,16 @@ public struct ChainAuditor: Sendable {
                 .append((try row.decode(Int.self, column: 1), try row.decode(Int.self, column: 2), write))
         }
         for row in try connection.query(sql: """
-            SELECT height, tx_index, event_index, contract, topic, data FROM \(s).events
+            SELECT height, tx_index, event_index, contract, topic, data, kind FROM \(s).events
             WHERE height BETWEEN $1 AND $2 ORDER BY height, tx_index, event_index
             """, name: "audit.events", range).rows {
             let event = ContractEvent(contract: try row.decode(column: 3), topic: try row.decode(column: 4), data: try row.decode(column: 5))
-            contents.events[UInt64(try row.decode(Int64.self, column: 0)), default: []]
-                .append((try row.decode(Int.self, column: 1), try row.decode(Int.self, column: 2), event))
+            let height = UInt64(try row.decode(Int64.self, column: 0))
+            if try row.decode(String.self, column: 6) == "block" {
+                contents.blockEvents[height, default: []].append(event)
+            } else {
+                contents.events[height, default: []].append((try row.decode(Int.self, column: 1), try row.decode(Int.self, column: 2), event))
+            }
         }
         return contents
     }
@@ -207,6 +217,11 @@ public struct ChainAuditor: Sendable {
             """, name: "audit.history_height").first {
             return AuditFinding(schema: schema, height: nil, table: "state_history", field: "height",
                                 detail: "a write of tx \(try row.decode(Int64.self, column: 0)) names another block than its transaction")
+        }
+        if let row = try connection.query(sql: """
+            SELECT e.seq FROM \(s).events e LEFT JOIN \(s).blocks b ON b.height = e.height WHERE b.height IS NULL LIMIT 1
+            """, name: "audit.event_orphans").first {
+            return AuditFinding(schema: schema, height: nil, table: "events", field: "height", detail: "event \(try row.decode(Int64.self, column: 0)) belongs to no block")
         }
         if let row = try connection.query(sql: """
             SELECT seq FROM (SELECT seq, row_number() OVER (ORDER BY height, tx_index, event_index) - 1 AS expected FROM \(s).events) e

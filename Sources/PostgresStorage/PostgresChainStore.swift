@@ -40,13 +40,18 @@ public struct PostgresChainStore: Sendable {
 
     /// Checks and stores `block` atomically. Refuses a block that does not extend the head, whose
     /// roots do not match its contents, or whose ledger root differs from the stored tree's.
-    public func commit(_ block: CommittedBlock, pool: PostgresPool) throws {
+    /// `within` runs last in the same PostgreSQL transaction with the sequence numbers of the
+    /// block's events (its block event first), so that rows derived from them (the webhook
+    /// outbox) commit or vanish with the block. Returns those sequence numbers.
+    @discardableResult
+    public func commit(_ block: CommittedBlock, pool: PostgresPool,
+                       within: ((PostgresConnection, Range<Int64>) throws -> Void)? = nil) throws -> Range<Int64> {
         let header = block.header
         guard header.txRoot == BlockRoots.txRoot(block.transactions) else { throw PostgresError(.query, "tx root does not match the block's transactions") }
         guard header.writeSetRoot == BlockRoots.writeSetRoot(block.transactions) else {
             throw PostgresError(.query, "write-set root does not match the block's receipts, writes and events")
         }
-        try pool.transaction { connection in
+        return try pool.transaction { connection in
             let head = try self.head(on: connection)
             let expectedHeight = head.map { $0.height + 1 } ?? 0
             guard header.height == expectedHeight else { throw PostgresError(.query, "block height \(header.height), want \(expectedHeight)") }
@@ -59,10 +64,20 @@ public struct PostgresChainStore: Sendable {
             }
             try insertBlock(block, on: connection)
             try insertTransactions(block, firstSeq: firstSeq, on: connection)
-            try applyWrites(block, firstSeq: firstSeq, on: connection)
+            let events = try applyWrites(block, firstSeq: firstSeq, on: connection)
             let root = try tree.append(block.transactions.map { RFC6962.leafHash($0.envelope.id) }, on: connection)
             guard root == header.ledgerRoot else { throw PostgresError(.query, "ledger root of block \(header.height) does not match the stored tree") }
+            try within?(connection, events)
+            return events
         }
+    }
+
+    /// The data of a block's event: its height, hash, transaction count, ledger size and time, as JSON.
+    public static func blockEventData(_ header: BlockHeader, transactions: Int) -> [UInt8] {
+        Array("""
+            {"height":\(header.height),"hash":"\(Hex.encode(header.hash))","transactions":\(transactions),\
+            "ledger_size":\(header.ledgerSize),"timestamp_ms":\(header.timestamp)}
+            """.utf8)
     }
 
     /// The header and certificate of block `height`; throws if the stored hash no longer matches
@@ -114,7 +129,8 @@ public struct PostgresChainStore: Sendable {
                                       "status", "gas_used", "result", "error", "read_set"], rows: rows)
     }
 
-    private func applyWrites(_ block: CommittedBlock, firstSeq: UInt64, on connection: PostgresConnection) throws {
+    /// Stores the block's writes (state, history) and events; returns the events' sequence numbers.
+    private func applyWrites(_ block: CommittedBlock, firstSeq: UInt64, on connection: PostgresConnection) throws -> Range<Int64> {
         // Versions continue across deletes: a key's next version is one more than its last write,
         // in state, in history, or earlier in this block. One query reads them for every key the
         // block touches; one statement upserts and one deletes the keys' final values.
@@ -141,8 +157,11 @@ public struct PostgresChainStore: Sendable {
         var history: [[PostgresValue]] = []
         var events: [[PostgresValue]] = []
         var final: [Key: (value: [UInt8]?, version: Int64)] = [:]
-        var eventSeq = try connection.query(PostgresStatement("chain.event_seq.\(schema)",
+        let firstEventSeq = try connection.query(PostgresStatement("chain.event_seq.\(schema)",
             "SELECT coalesce(max(seq) + 1, 0) FROM \(table("events"))")).first!.decode(Int64.self, column: 0)
+        events.append([.int(firstEventSeq), .int(Int64(block.header.height)), .int(-1), .int(0), .text("_chain"), .text("block"),
+                       .bytea(Self.blockEventData(block.header, transactions: block.transactions.count)), .text("block")])
+        var eventSeq = firstEventSeq + 1
         for (index, transaction) in block.transactions.enumerated() {
             let seq = Int64(firstSeq) + Int64(index)
             for (position, write) in transaction.writes.enumerated() {
@@ -155,7 +174,7 @@ public struct PostgresChainStore: Sendable {
             }
             for (position, event) in transaction.events.enumerated() {
                 events.append([.int(eventSeq), .int(Int64(block.header.height)), .int(index), .int(position),
-                               .text(event.contract), .text(event.topic), .bytea(event.data)])
+                               .text(event.contract), .text(event.topic), .bytea(event.data), .text("contract")])
                 eventSeq += 1
             }
         }
@@ -177,7 +196,9 @@ public struct PostgresChainStore: Sendable {
                 """), [.text(arrayLiteral(deletes.map(\.contract))), .text(byteaArrayLiteral(deletes.map(\.key)))])
         }
         try connection.copy(into: "\(schema).state_history", columns: ["contract", "key", "version", "value", "tx_seq", "height", "write_index"], rows: history)
-        try connection.copy(into: "\(schema).events", columns: ["seq", "height", "tx_index", "event_index", "contract", "topic", "data"], rows: events)
+        try connection.copy(into: "\(schema).events", columns: ["seq", "height", "tx_index", "event_index", "contract", "topic", "data", "kind"],
+                            rows: events)
+        return firstEventSeq..<eventSeq
     }
 }
 

@@ -1,4 +1,4 @@
-// Known-answer tests for SHA-256 (FIPS 180-4 examples) and the helpers around it.
+// Known-answer tests for SHA-256 (FIPS 180-4 examples), the helpers around it, and HMAC-SHA256 (RFC 4231).
 import Crypto
 import HanseCore
 import XCTest
@@ -35,5 +35,19 @@ final class SHA256Tests: XCTestCase {
         XCTAssertFalse(constantTimeEquals([1, 2, 3], [1, 2, 4]))
         XCTAssertFalse(constantTimeEquals([1, 2, 3], [1, 2]))
         XCTAssertTrue(constantTimeEquals([], []))
+    }
+}
+
+/// RFC 4231 test cases 1, 2 and 6 (a key longer than the block size).
+final class HMACSHA256Tests: XCTestCase {
+    func testRFC4231Vectors() {
+        XCTAssertEqual(Hex.encode(HMACSHA256.tag(key: [UInt8](repeating: 0x0b, count: 20), message: Array("Hi There".utf8))),
+                       "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
+        XCTAssertEqual(Hex.encode(HMACSHA256.tag(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))),
+                       "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        XCTAssertEqual(Hex.encode(HMACSHA256.tag(key: [UInt8](repeating: 0xaa, count: 131),
+                                                 message: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))),
+                       "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+        XCTAssertEqual(HMACSHA256.tag(key: [], message: []).count, 32)
     }
 }

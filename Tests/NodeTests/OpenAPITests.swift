@@ -36,7 +36,7 @@ final class OpenAPITests: XCTestCase {
         return HealthRoutes.routes(checkDatabase: { nil }, status: { PlatformStatus(version: "", uptimeSeconds: 0, openConnections: 0,
                                                                                      requestsServed: 0, refusedConnections: 0,
                                                                                      databaseConnectionsOpen: 0, databaseConnectionsIdle: 0) })
-            + PlatformRoutes.routes(platform)
+            + PlatformRoutes.routes(platform) + PlatformRoutes.eventRoutes(platform)
     }
 
     func testRouterServesExactlyTheDocumentedOperations() throws {

@@ -17,97 +17,10 @@ import Storage
 import XCTest
 
 final class PlatformAPITests: XCTestCase {
-    static let operatorToken = "operator-token-for-tests-0123456789abcdef"
-
-    static let kv = """
-    (module
-      (import "hanse" "args" (func $args (param i32 i32) (result i32)))
-      (import "hanse" "state_set" (func $set (param i32 i32 i32 i32)))
-      (import "hanse" "state_get" (func $get (param i32 i32 i32 i32) (result i32)))
-      (import "hanse" "return_value" (func $ret (param i32 i32)))
-      (import "hanse" "emit" (func $emit (param i32 i32 i32 i32)))
-      (memory (export "memory") 1 1)
-      (data (i32.const 2048) "k")
-      (data (i32.const 2064) "put")
-      (func (export "put")
-        (local $n i32)
-        (local.set $n (call $args (i32.const 0) (i32.const 1024)))
-        (call $set (i32.const 2048) (i32.const 1) (i32.const 0) (local.get $n))
-        (call $emit (i32.const 2064) (i32.const 3) (i32.const 0) (local.get $n)))
-      (func (export "get")
-        (local $n i32)
-        (local.set $n (call $get (i32.const 2048) (i32.const 1) (i32.const 0) (i32.const 1024)))
-        (call $ret (i32.const 0) (local.get $n))))
-    """
-
-    /// A node: the platform, the API and the server, on a database of its own.
-    final class Node {
-        let platform: Platform
-        let server: HTTPServer
-        let pool: PostgresPool
-        let router: Router
-        var port: Int { server.port }
-
-        init(_ label: String, pool existing: PostgresPool? = nil, masterKey: [UInt8]) throws {
-            pool = try existing ?? TestCluster.shared.makeMigratedDatabase(label, platform: true).pool
-            var logger = Logger(label: "test")
-            logger.logLevel = .warning
-            let chainMigrations = try MigrationCatalog.load(directory: Repository.path("Migrations/chain"))
-            platform = Platform(pool: pool, vault: try KeyVault(masterKey: masterKey), chainMigrations: chainMigrations, logger: logger)
-            try platform.start()
-            let tokenHash = SHA256.hash(utf8: PlatformAPITests.operatorToken)
-            let platform = self.platform
-            let configuration = APIConfiguration(
-                verifyOperatorToken: { constantTimeEquals(SHA256.hash(utf8: $0), tokenHash) },
-                authenticateAPIKey: { platform.authenticate(apiKey: $0) },
-                audit: { platform.audit($0, status: $1) },
-                idempotency: platform)
-            router = try Router(PlatformRoutes.routes(platform))
-            server = try HTTPServer(address: "127.0.0.1", port: 0, handler: APIApplication(router: router, configuration: configuration, logger: logger),
-                                    loopCount: 1)
-        }
-
-        func stop() {
-            server.shutdown()
-            platform.stop()
-        }
-    }
-
-    struct Tenant {
-        let id: String
-        let client: APIClient
-    }
-
-    func makeTenant(_ node: Node, _ name: String) throws -> Tenant {
-        let operatorClient = APIClient(port: node.port, token: Self.operatorToken)
-        let tenant = try operatorClient.send("POST", "/v1/tenants", json: ["name": name])
-        XCTAssertEqual(tenant.status, 201, tenant.text)
-        let id = try XCTUnwrap(tenant.string("id"))
-        let key = try operatorClient.send("POST", "/v1/tenants/\(id)/api-keys", json: ["name": "admin", "scopes": ["admin"]])
-        XCTAssertEqual(key.status, 201, key.text)
-        return Tenant(id: id, client: APIClient(port: node.port, token: try XCTUnwrap(key.string("secret"))))
-    }
-
-    /// Provisions a chain and waits for its operation to finish.
-    func provision(_ tenant: Tenant, _ name: String, consensus: String) throws -> String {
-        let accepted = try tenant.client.send("POST", "/v1/chains", json: ["name": name, "consensus": consensus])
-        XCTAssertEqual(accepted.status, 202, accepted.text)
-        XCTAssertEqual(accepted.headers["location"], "/v1/operations/\(accepted.string("id") ?? "")")
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            let operation = try tenant.client.get("/v1/operations/\(try XCTUnwrap(accepted.string("id")))")
-            switch operation.string("status") {
-            case "succeeded": return try XCTUnwrap(operation.string("target_id"))
-            case "failed": throw APIClient.Failure(description: "provisioning failed: \(operation.text)")
-            default: usleep(50_000)
-            }
-        }
-        throw APIClient.Failure(description: "provisioning did not finish")
-    }
-
-    func deployKV(_ tenant: Tenant, chain: String) throws -> APIClient.Reply {
-        try tenant.client.send("POST", "/v1/chains/\(chain)/contracts?wait=commit", json: ["name": "kv", "version": "1", "wat": Self.kv])
-    }
+    static let operatorToken = APITestNode.operatorToken
+    static let kv = APITestNode.kv
+    typealias Node = APITestNode
+    typealias Tenant = APITenant
 
     // MARK: - The journey
 
