@@ -129,6 +129,7 @@ let package = Package(
         .testTarget(
             name: "NodeTests",
             dependencies: ["Node", "API", "HTTPServer", "Merkle", "Consensus", "Contracts", "PostgresStorage", "Ledger", "Crypto", "HanseCore", "HanseTesting",
+                           "HanseCLI",
                            .product(name: "WAT", package: "WasmKit")],
             swiftSettings: strict),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Simulator", "HanseCore"], swiftSettings: strict),

@@ -12,7 +12,7 @@ internal import Storage
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a benchmark and print its figures.",
-        subcommands: [DatabaseBench.self, MerkleBench.self, CommitBench.self, ContractBench.self, LoadBench.self, IdleBench.self])
+        subcommands: [DatabaseBench.self, MerkleBench.self, CommitBench.self, ContractBench.self, LoadBench.self, IdleBench.self, EventBench.self])
 }
 
 /// `hanse bench db`: rows/s of batched INSERT and COPY through our layer, next to psql's COPY of

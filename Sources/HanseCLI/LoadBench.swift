@@ -64,7 +64,7 @@ struct LoadBench: ParsableCommand {
                 #"{"name":"bench-\#(Int(Date().timeIntervalSince1970))","quotas":{"chains":10,"tx_per_second":1000000,"storage_bytes":1099511627776}}"#))
             let key = try platform.createAPIKey(tenant: tenant.id, request(CreateAPIKeyRequest.self, #"{"name":"bench","scopes":["admin"]}"#))
             for kind in consensus == "both" ? ["solo", "bft"] : [consensus] {
-                let chain = try provision(platform, tenant: tenant.id, kind: kind)
+                let chain = try platform.provisionBenchChain(tenant: tenant.id, kind: kind)
                 _ = try platform.installContract(tenant: tenant.id, chain: chain, upgrade: false,
                                                  try request(InstallContractRequest.self, String(decoding: try JSONSerialization.data(withJSONObject: ["name": "put", "version": "1", "wat": BenchContracts.put]), as: UTF8.self)), code: nil, wait: .seconds(30))
                 print("\(kind == "solo" ? "solo (1 validator)" : "bft (4 validators, in process)"):")
@@ -74,20 +74,6 @@ struct LoadBench: ParsableCommand {
         }
     }
 
-    private func request<T: APIRequestBody>(_ type: T.Type, _ json: String) throws -> T {
-        try RequestContext.decodeJSON(type, from: Array(json.utf8))
-    }
-
-    private func provision(_ platform: Platform, tenant: String, kind: String) throws -> String {
-        let operation = try platform.provisionChain(tenant: tenant, request(CreateChainRequest.self, #"{"name":"\#(kind)-\#(Int(Date().timeIntervalSince1970))","consensus":"\#(kind)"}"#))
-        for _ in 0..<600 {
-            let state = try platform.operation(tenant: tenant, id: operation.id)
-            if state.status == "succeeded" { return state.targetId }
-            if state.status == "failed" { throw ValidationError("provisioning failed: \(state.error ?? "")") }
-            usleep(50_000)
-        }
-        throw ValidationError("provisioning did not finish in 30 s")
-    }
 
     private func sign(_ count: Int, chain: String, signers: [PrivateKey]) throws -> [TransactionEnvelope] {
         let until = ValidUntil.unixMilliseconds(UInt64(Date().timeIntervalSince1970 * 1000) + 3_600_000)
@@ -225,15 +211,58 @@ public enum BenchContracts {
     """
 }
 
+/// A request document from JSON, as the API would decode it.
+func request<T: APIRequestBody>(_ type: T.Type, _ json: String) throws -> T {
+    try RequestContext.decodeJSON(type, from: Array(json.utf8))
+}
+
+extension Platform {
+    /// A chain of `kind` for `tenant`, provisioned and running.
+    func provisionBenchChain(tenant: String, kind: String) throws -> String {
+        let started = try provisionChain(tenant: tenant, request(CreateChainRequest.self, #"{"name":"\#(kind)-\#(Int(Date().timeIntervalSince1970))","consensus":"\#(kind)"}"#))
+        for _ in 0..<600 {
+            let state = try operation(tenant: tenant, id: started.id)
+            if state.status == "succeeded" { return state.targetId }
+            if state.status == "failed" { throw ValidationError("provisioning failed: \(state.error ?? "")") }
+            usleep(50_000)
+        }
+        throw ValidationError("provisioning did not finish in 30 s")
+    }
+}
+
+extension BenchContracts {
+    /// Emits 20 events (topic "tick") per `burst` call; each event's data is the call's arguments
+    /// and a letter A…T. The events benchmark and the event tests use it.
+    public static let emitter = """
+    (module
+      (import "hanse" "args" (func $args (param i32 i32) (result i32)))
+      (import "hanse" "emit" (func $emit (param i32 i32 i32 i32)))
+      (memory (export "memory") 1 1)
+      (data (i32.const 2048) "tick")
+      (func (export "burst")
+        (local $i i32)
+        (local $n i32)
+        (local.set $n (call $args (i32.const 0) (i32.const 1024)))
+        (block $done
+          (loop $next
+            (br_if $done (i32.ge_u (local.get $i) (i32.const 20)))
+            (i32.store8 (local.get $n) (i32.add (i32.const 65) (local.get $i)))
+            (call $emit (i32.const 2048) (i32.const 4) (i32.const 0) (i32.add (local.get $n) (i32.const 1)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $next)))))
+    """
+}
+
 extension DatabaseHandle {
     /// A platform for a benchmark on this database: migrated, a throwaway master key, quiet logs.
-    func benchPlatform() throws -> (Platform, Logger) {
+    func benchPlatform(webhooks: WebhookSettings = WebhookSettings()) throws -> (Platform, Logger) {
         _ = try migratePlatform(environment: environment)
         var quiet = logger
         quiet.logLevel = .warning
         let root = try MigrationCatalog.locateRoot(environment: environment)
         let platform = Platform(pool: pool, vault: try KeyVault(masterKey: SecureRandom().bytes(32)),
-                                chainMigrations: try MigrationCatalog.load(directory: root.appendingPathComponent("chain")), logger: quiet)
+                                chainMigrations: try MigrationCatalog.load(directory: root.appendingPathComponent("chain")), logger: quiet,
+                                webhooks: webhooks)
         return (platform, quiet)
     }
 }

@@ -5,6 +5,7 @@
 import API
 import Crypto
 import Foundation
+import HanseCLI
 import HanseCore
 import HanseTesting
 import HTTPServer
@@ -101,25 +102,7 @@ final class EventStreamClient {
 }
 
 final class EventTests: XCTestCase {
-    /// Emits 20 events (topic "tick") per call; each event's data is the call's arguments and a letter A…T.
-    static let emitter = """
-    (module
-      (import "hanse" "args" (func $args (param i32 i32) (result i32)))
-      (import "hanse" "emit" (func $emit (param i32 i32 i32 i32)))
-      (memory (export "memory") 1 1)
-      (data (i32.const 2048) "tick")
-      (func (export "burst")
-        (local $i i32)
-        (local $n i32)
-        (local.set $n (call $args (i32.const 0) (i32.const 1024)))
-        (block $done
-          (loop $next
-            (br_if $done (i32.ge_u (local.get $i) (i32.const 20)))
-            (i32.store8 (local.get $n) (i32.add (i32.const 65) (local.get $i)))
-            (call $emit (i32.const 2048) (i32.const 4) (i32.const 0) (i32.add (local.get $n) (i32.const 1)))
-            (local.set $i (i32.add (local.get $i) (i32.const 1)))
-            (br $next)))))
-    """
+    static let emitter = BenchContracts.emitter
 
     /// Settings for a node whose webhooks go to a loopback receiver and retry quickly.
     static func fastWebhooks(backoff: Duration = .milliseconds(20), backoffMax: Duration = .milliseconds(200)) -> WebhookSettings {
@@ -174,6 +157,37 @@ final class EventTests: XCTestCase {
         }
         let expected = "v1=" + Hex.encode(HMACSHA256.tag(key: Array(secret.utf8), message: Array(timestamp.utf8) + [UInt8(ascii: ".")] + request.body))
         XCTAssertEqual(signature, expected, file: file, line: line)
+    }
+
+    /// Runs the Python verifier of docs/events.md on a request the node sent: it accepts it, and
+    /// refuses it with one body byte changed.
+    func assertDocumentedVerifierAccepts(_ request: WebhookReceiver.Request, secret: String) throws {
+        let document = try String(contentsOf: Repository.path("docs/events.md"), encoding: .utf8)
+        let start = try XCTUnwrap(document.range(of: "<!-- verify-signature -->\n```python\n"))
+        let end = try XCTUnwrap(document.range(of: "```\n<!-- /verify-signature -->"))
+        var tampered = request.body
+        tampered[tampered.count / 2] ^= 1
+        let script = String(document[start.upperBound..<end.lowerBound]) + """
+
+            import base64, json, sys
+            case = json.load(sys.stdin)
+            print(verify(case["secret"], case["headers"], base64.b64decode(case["body"])),
+                  verify(case["secret"], case["headers"], base64.b64decode(case["tampered"])))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        let payload: [String: Any] = ["secret": secret, "headers": request.headers, "body": Data(request.body).base64EncodedString(),
+                                      "tampered": Data(tampered).base64EncodedString()]
+        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: payload))
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(printed.trimmingCharacters(in: .whitespacesAndNewlines), "True False", "docs/events.md's verifier")
     }
 
     // MARK: - Block events and the live stream
@@ -323,6 +337,7 @@ final class EventTests: XCTestCase {
         XCTAssertGreaterThan(receiver.requests.count, 60, "failures were retried")
         for request in receiver.requests { assertSigned(request, secret: secret) }
         let sample = try XCTUnwrap(delivered.first)
+        try assertDocumentedVerifierAccepts(sample, secret: secret)
         XCTAssertEqual(sample.headers["hanse-webhook-id"], hook)
         XCTAssertEqual((sample.json["event"] as? [String: Any])?["id"] as? String, sample.headers["hanse-event-id"])
         XCTAssertEqual(sample.json["delivery_id"] as? String, sample.headers["hanse-delivery-id"])

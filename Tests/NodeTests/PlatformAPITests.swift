@@ -216,7 +216,9 @@ final class PlatformAPITests: XCTestCase {
     /// Every tenant route, called by another tenant with the owner's ids, answers exactly as for
     /// a missing resource; anonymous and revoked keys get 401; a read-only key cannot write.
     func testNoRouteLetsOneTenantReachAnothersResources() throws {
-        let node = try Node("api_isolation", masterKey: SecureRandom().bytes(32))
+        var webhooks = WebhookSettings()
+        webhooks.timeout = .milliseconds(300)
+        let node = try Node("api_isolation", masterKey: SecureRandom().bytes(32), webhooks: webhooks)
         defer { node.stop() }
         let owner = try makeTenant(node, "owner")
         let other = try makeTenant(node, "other")
@@ -235,16 +237,24 @@ final class PlatformAPITests: XCTestCase {
         let ownerKeyID = try XCTUnwrap((ownerKeys["items"] as? [[String: Any]])?.first?["id"] as? String)
         XCTAssertEqual(try owner.client.request("DELETE", "/v1/api-keys/\(revokedKey.json["key"].flatMap { ($0 as? [String: Any])?["id"] as? String } ?? "")").status, 200)
         let accepted = try owner.client.send("POST", "/v1/chains", json: ["name": "second", "consensus": "solo"])
+        // A webhook (to a public address: nothing listens there, deliveries stay pending) with one delivery.
+        let hook = try owner.client.send("POST", "/v1/chains/\(chain)/webhooks", json: ["url": "https://93.184.215.14/hook", "kind": "block"])
+        XCTAssertEqual(hook.status, 201, hook.text)
+        let hookID = try XCTUnwrap((hook["webhook"] as? [String: Any])?["id"] as? String)
+        _ = try owner.client.send("POST", "/v1/chains/\(chain)/transactions/call?wait=commit", json: ["identity": "w", "contract": "kv", "method": "put", "args": "1"])
+        let deliveries = try owner.client.get("/v1/chains/\(chain)/webhooks/\(hookID)/deliveries")
+        let deliveryID = try XCTUnwrap((deliveries["items"] as? [[String: Any]])?.first?["id"] as? String, deliveries.text)
 
         let real: [String: String] = [
             "chain": chain, "contract": "kv", "tx": try XCTUnwrap(call.string("tx_id")), "identity": try XCTUnwrap(identity.string("id")),
             "operation": try XCTUnwrap(accepted.string("id")), "key": ownerKeyID, "height": "1", "hash": try XCTUnwrap(block.string("hash")),
-            "tenant": owner.id,
+            "tenant": owner.id, "webhook": hookID, "delivery": deliveryID,
         ]
         let missing: [String: String] = [
             "chain": UUID().uuidString.lowercased(), "contract": "nothing", "tx": String(repeating: "ab", count: 32),
             "identity": UUID().uuidString.lowercased(), "operation": UUID().uuidString.lowercased(), "key": UUID().uuidString.lowercased(),
             "height": "1", "hash": String(repeating: "cd", count: 32), "tenant": UUID().uuidString.lowercased(),
+            "webhook": UUID().uuidString.lowercased(), "delivery": "999999999",
         ]
         func fill(_ pattern: String, _ values: [String: String]) -> String {
             var path = pattern
@@ -266,6 +276,8 @@ final class PlatformAPITests: XCTestCase {
             if pattern.hasSuffix("/api-keys") { return ["name": "k", "scopes": ["read"]] }
             if pattern == "/v1/chains" { return ["name": "mine", "consensus": "solo"] }
             if pattern == "/v1/tenants" { return ["name": "intruder"] }
+            if pattern.hasSuffix("/webhooks") { return ["url": "https://93.184.215.14/intruder"] }
+            if pattern.hasSuffix("/webhooks/{webhook}") { return ["state": "paused"] }
             if route.method == "PATCH" { return ["status": "suspended"] }
             return [:]
         }

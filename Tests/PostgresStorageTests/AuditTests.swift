@@ -8,6 +8,7 @@ import HanseTesting
 import Ledger
 import Merkle
 import PostgresStorage
+import Storage
 import XCTest
 
 final class AuditTests: XCTestCase {
@@ -122,6 +123,33 @@ final class AuditTests: XCTestCase {
                 }
             }
             XCTAssertNil(try auditor.audit(validators: set, on: connection), "every edit was rolled back")
+        }
+
+        // A chain stored before block events existed: migration 0007 adds them, byte for byte as
+        // a commit writes them, and renumbers every event; the audit finds the result intact.
+        let migrations = try MigrationCatalog.load(directory: Repository.path("Migrations/chain"))
+        let migrator = PostgresMigrator(pool: pool)
+        _ = try migrator.migrate(schema: "chain_audit0", migrations: migrations.filter { $0.version < 7 })
+        try pool.withConnection { connection in
+            for table in ["chain_info", "blocks", "transactions", "state", "state_history", "merkle_nodes"] {
+                _ = try connection.execute("INSERT INTO chain_audit0.\(table) SELECT * FROM chain_audit1.\(table)", name: "test.copy.\(table)")
+            }
+            _ = try connection.execute("""
+                INSERT INTO chain_audit0.events (seq, height, tx_index, event_index, contract, topic, data)
+                SELECT row_number() OVER (ORDER BY height, tx_index, event_index) - 1, height, tx_index, event_index, contract, topic, data
+                FROM chain_audit1.events WHERE kind = 'contract'
+                """, name: "test.copy.events")
+        }
+        _ = try migrator.migrate(schema: "chain_audit0", migrations: migrations)
+        try pool.withConnection { connection in
+            XCTAssertNil(try ChainAuditor(schema: "chain_audit0").audit(validators: set, on: connection))
+            let difference = try connection.query(sql: """
+                SELECT count(*) FROM ((SELECT * FROM chain_audit0.events EXCEPT SELECT * FROM chain_audit1.events)
+                                      UNION ALL (SELECT * FROM chain_audit1.events EXCEPT SELECT * FROM chain_audit0.events)) d
+                """, name: "test.events.diff").first!.decode(Int.self, column: 0)
+            XCTAssertEqual(difference, 0, "the migrated events equal the committed ones, seq, data and kind included")
+            XCTAssertGreaterThan(try connection.query(sql: "SELECT count(*) FROM chain_audit0.events WHERE kind = 'block'", name: "test.blockevents")
+                .first!.decode(Int.self, column: 0), 5)
         }
     }
 }
