@@ -54,3 +54,5 @@ CREATE TABLE webhook_attempts (
     error       text CHECK (length(error) <= 1000)
 );
 CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
+-- Pruning the delivery log of old delivered rows.
+CREATE INDEX webhook_deliveries_prune ON webhook_deliveries (finished_ms) WHERE status = 'delivered';

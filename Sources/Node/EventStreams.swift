@@ -16,8 +16,10 @@ public final class EventStreams: @unchecked Sendable {
         public var heartbeat: Duration = .seconds(15)
         public var perTenantMax = 100
         public var totalMax = 10_000
-        /// Unsent bytes a stream may have waiting before its client counts as too slow.
+        /// Unsent bytes a stream may have waiting: past it, the stream reads no more events until
+        /// the client catches up, and a client that stays behind for `slowConsumerGrace` is dropped.
         public var bufferBytesMax = 256 * 1024
+        public var slowConsumerGrace: Duration = .seconds(10)
         /// Events read per query.
         public var batch = 256
         public init() {}
@@ -34,6 +36,8 @@ public final class EventStreams: @unchecked Sendable {
         var cursor: Int64
         var pumping = false
         var again = false
+        /// Since when the client has had more than the buffer waiting.
+        var behindSince: ContinuousClock.Instant?
 
         init(id: UInt64, tenant: String, chain: String, schema: String, filter: EventFilter, cursor: Int64, writer: any HTTPStreamWriter) {
             self.id = id
@@ -54,7 +58,10 @@ public final class EventStreams: @unchecked Sendable {
     let settings: Settings
     private let pool: PostgresPool
     private let state = Mutex(State())
-    private let queue = DispatchQueue(label: "hanse.events.streams", attributes: .concurrent)
+    /// Pumps run on a few serial queues (by stream id), so streams never hold more than that many
+    /// database connections between them, whatever their number.
+    private let queues = (0..<4).map { DispatchQueue(label: "hanse.events.streams.\($0)") }
+    private let timerQueue = DispatchQueue(label: "hanse.events.heartbeat")
     private let timer: any DispatchSourceTimer
     private let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -66,7 +73,7 @@ public final class EventStreams: @unchecked Sendable {
     public init(pool: PostgresPool, settings: Settings = Settings()) {
         self.pool = pool
         self.settings = settings
-        timer = DispatchSource.makeTimerSource(queue: queue)
+        timer = DispatchSource.makeTimerSource(queue: timerQueue)
         let interval = DispatchTimeInterval.milliseconds(Int(settings.heartbeat.wholeMilliseconds))
         timer.schedule(deadline: .now() + interval, repeating: interval)
         timer.setEventHandler { [weak self] in self?.heartbeat() }
@@ -135,39 +142,49 @@ public final class EventStreams: @unchecked Sendable {
             stream.pumping = true
             return true
         }
-        if start { queue.async { self.pump(stream) } }
+        if start { queues[Int(stream.id % UInt64(queues.count))].async { self.pump(stream) } }
     }
 
     private func pump(_ stream: Stream) {
         while true {
             guard state.withLock({ $0.streams[stream.id] != nil }) else { return }
-            if stream.writer.unsentBytes > settings.bufferBytesMax {
-                close(stream, Self.notice("slow-consumer", "more than \(settings.bufferBytesMax) bytes of events were waiting for this client; reconnect with Last-Event-ID"))
+            switch behind(stream) {
+            case .keepUp: break
+            case .wait:
+                // Still `pumping`: look again shortly, without holding the queue.
+                queues[Int(stream.id % UInt64(queues.count))].asyncAfter(deadline: .now() + .milliseconds(20)) { self.pump(stream) }
+                return
+            case .drop:
+                close(stream, Self.slowConsumer(settings))
                 return
             }
             let cursor = state.withLock { _ in stream.cursor }
-            let events: [EventView]
+            let read: (events: [EventView], top: Int64?)
             do {
-                events = try read(stream, after: cursor)
+                read = try self.read(stream, after: cursor)
             } catch {
                 close(stream, Self.notice("unavailable", "events could not be read; reconnect with Last-Event-ID"))
                 return
             }
-            if !events.isEmpty {
-                var frames: [UInt8] = []
-                for event in events {
-                    frames += Array("id: \(event.seq ?? 0)\nevent: \(event.kind)\ndata: ".utf8)
-                    frames += (try? encoder.encode(event)).map { [UInt8]($0) } ?? []
-                    frames += [10, 10]
-                }
-                guard stream.writer.write(frames) else {
-                    close(stream, Self.notice("slow-consumer", "the client is not reading; reconnect with Last-Event-ID"))
-                    return
-                }
+            // Frames up to the buffer's size (at least one event); the cursor moves past what was written.
+            var frames: [UInt8] = []
+            var written = 0
+            for event in read.events {
+                if written > 0 && frames.count >= settings.bufferBytesMax { break }
+                frames += Array("id: \(event.seq ?? 0)\nevent: \(event.kind)\ndata: ".utf8)
+                frames += (try? encoder.encode(event)).map { [UInt8]($0) } ?? []
+                frames += [10, 10]
+                written += 1
+            }
+            if written > 0 && !stream.writer.write(frames) {
+                close(stream, Self.slowConsumer(settings))
+                return
             }
             let more = state.withLock { _ in
-                if let last = events.last?.seq { stream.cursor = last }
-                if events.count == settings.batch || stream.again {
+                if written > 0, let last = read.events[written - 1].seq { stream.cursor = last }
+                // Caught up: nothing after `top` matches the filter, so later reads start there.
+                if written == read.events.count, let top = read.top { stream.cursor = max(stream.cursor, top) }
+                if written < read.events.count || read.events.count == settings.batch || stream.again {
                     stream.again = false
                     return true
                 }
@@ -178,9 +195,11 @@ public final class EventStreams: @unchecked Sendable {
         }
     }
 
-    private func read(_ stream: Stream, after cursor: Int64) throws -> [EventView] {
-        try pool.withConnection { connection in
-            try connection.query(sql: """
+    /// The next events after `cursor` that match the stream's filter; when fewer than a batch,
+    /// also the newest sequence number seen by the same snapshot.
+    private func read(_ stream: Stream, after cursor: Int64) throws -> (events: [EventView], top: Int64?) {
+        try pool.transaction(.repeatableRead) { connection in
+            let events = try connection.query(sql: """
                 SELECT seq, height, tx_index, event_index, contract, topic, data FROM \(stream.schema).events
                 WHERE seq > $1 AND ($2::text IS NULL OR contract = $2) AND ($3::text IS NULL OR topic = $3) AND ($4::text IS NULL OR kind = $4)
                 ORDER BY seq LIMIT $5
@@ -191,18 +210,44 @@ public final class EventStreams: @unchecked Sendable {
                           txIndex: try row.decode(column: 2), eventIndex: try row.decode(column: 3), contract: try row.decode(column: 4),
                           topic: try row.decode(column: 5), bytes: try row.decode(column: 6))
             }
+            guard events.count < settings.batch else { return (events, nil) }
+            let top = try connection.query(sql: "SELECT coalesce(max(seq), -1) FROM \(stream.schema).events", name: "chain.events.top.\(stream.schema)")
+                .first?.decode(Int64.self, column: 0)
+            return (events, top)
+        }
+    }
+
+    enum Pace { case keepUp, wait, drop }
+
+    /// Whether the client reads fast enough: under the buffer, behind (wait for it), or behind
+    /// for longer than the grace period (drop it).
+    private func behind(_ stream: Stream) -> Pace {
+        let over = stream.writer.unsentBytes > settings.bufferBytesMax
+        let now = ContinuousClock.now
+        return state.withLock { _ in
+            guard over else {
+                stream.behindSince = nil
+                return .keepUp
+            }
+            let since = stream.behindSince ?? now
+            stream.behindSince = since
+            return now - since >= settings.slowConsumerGrace ? .drop : .wait
         }
     }
 
     private func heartbeat() {
         let all = state.withLock { Array($0.streams.values) }
         for stream in all {
-            if stream.writer.unsentBytes > settings.bufferBytesMax {
-                close(stream, Self.notice("slow-consumer", "more than \(settings.bufferBytesMax) bytes of events were waiting for this client; reconnect with Last-Event-ID"))
-            } else if !stream.writer.write(Array(": keep-alive\n\n".utf8)) {
-                remove(stream.id)
+            switch behind(stream) {
+            case .drop: close(stream, Self.slowConsumer(settings))
+            case .wait: continue
+            case .keepUp: if !stream.writer.write(Array(": keep-alive\n\n".utf8)) { remove(stream.id) }
             }
         }
+    }
+
+    static func slowConsumer(_ settings: Settings) -> [UInt8] {
+        notice("slow-consumer", "more than \(settings.bufferBytesMax) bytes of events waited for this client for \(settings.slowConsumerGrace); reconnect with Last-Event-ID")
     }
 
     private func close(_ stream: Stream, _ notice: [UInt8]) {

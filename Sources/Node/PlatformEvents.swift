@@ -23,13 +23,20 @@ extension Platform: EventService {
         })
     }
 
+    /// Inside the block's transaction: one outbox row per (subscription, matching event). The
+    /// shared lock orders the block against subscriptions being created on the chain (they take
+    /// it exclusively), so a subscription whose creation returned before this block committed
+    /// gets its events; `FOR KEY SHARE` keeps a subscription being deleted from failing the block.
     static func writeOutbox(chain: String, schema: String, blockTime: Int64, events: Range<Int64>, on connection: PostgresConnection) throws {
+        _ = try connection.query(sql: "SELECT pg_advisory_xact_lock_shared(hashtext('webhooks:' || $1))",
+                                 name: "platform.webhooks.outbox_lock", [.text(chain)])
         _ = try connection.query(sql: """
             INSERT INTO platform.webhook_deliveries (subscription_id, event_seq, event_height, age_from_ms)
-            SELECT s.id, e.seq, e.height, $3 FROM platform.webhook_subscriptions s JOIN \(schema).events e
+            SELECT s.id, e.seq, e.height, $3
+            FROM (SELECT id, contract, topic, kind FROM platform.webhook_subscriptions WHERE chain_id = $4::uuid FOR KEY SHARE) s
+            JOIN \(schema).events e
               ON e.seq >= $1 AND e.seq < $2 AND (s.contract IS NULL OR s.contract = e.contract)
              AND (s.topic IS NULL OR s.topic = e.topic) AND (s.kind IS NULL OR s.kind = e.kind)
-            WHERE s.chain_id = $4::uuid
             ORDER BY s.id, e.seq
             """, name: "platform.webhooks.outbox.\(schema)", [.int(events.lowerBound), .int(events.upperBound), .int(blockTime), .text(chain)])
     }
@@ -93,7 +100,7 @@ extension Platform: EventService {
     public func createWebhook(tenant: String, chain: String, _ request: CreateWebhookRequest) throws -> CreatedWebhook {
         let record = try chainRecord(tenant: tenant, id: chain)
         guard record.status != "archived" else { throw APIError.conflict("chain \(record.id) is archived") }
-        if let description = request.description, description.count > 200 { throw APIError.badRequest("description is at most 200 characters", field: "description") }
+        if let description = request.description, description.unicodeScalars.count > 200 { throw APIError.badRequest("description is at most 200 characters", field: "description") }
         if let contract = request.contract, !(1...64).contains(contract.utf8.count) { throw APIError.badRequest("contract must be 1 to 64 characters", field: "contract") }
         if let topic = request.topic, !(1...128).contains(topic.utf8.count) { throw APIError.badRequest("topic must be 1 to 128 characters", field: "topic") }
         if let kind = request.kind, kind != "contract" && kind != "block" { throw APIError.badRequest("kind must be contract or block", field: "kind") }
@@ -111,6 +118,9 @@ extension Platform: EventService {
         let id = Self.newID()
         let wrapped = try vault.seal(Array(secret.utf8), purpose: "webhook:\(id)")
         let view = try pool.transaction { connection in
+            // Exclusive against block commits of the chain (their outbox step) and other creations.
+            _ = try connection.query(sql: "SELECT pg_advisory_xact_lock(hashtext('webhooks:' || $1))",
+                                     name: "platform.webhooks.create_lock", [.text(record.id)])
             let existing = try connection.query(sql: """
                 SELECT count(*) FROM platform.webhook_subscriptions WHERE chain_id = $1::uuid
                 """, name: "platform.webhooks.count", [.text(record.id)]).first!.decode(Int.self, column: 0)
@@ -161,7 +171,7 @@ extension Platform: EventService {
     public func updateWebhook(tenant: String, chain: String, id: String, _ request: UpdateWebhookRequest) throws -> WebhookView {
         _ = try chainRecord(tenant: tenant, id: chain)
         if let state = request.state, state != "active" && state != "paused" { throw APIError.badRequest("state must be active or paused", field: "state") }
-        if let description = request.description, description.count > 200 { throw APIError.badRequest("description is at most 200 characters", field: "description") }
+        if let description = request.description, description.unicodeScalars.count > 200 { throw APIError.badRequest("description is at most 200 characters", field: "description") }
         try checkRetryLimits(maxAttempts: request.maxAttempts, maxAgeSeconds: request.maxAgeSeconds)
         let url = try request.url.map(checkedWebhookURL)
         let view = try pool.transaction { connection in
@@ -175,6 +185,7 @@ extension Platform: EventService {
                  request.maxAttempts.map { .int(Int64($0)) } ?? .null, request.maxAgeSeconds.map { .int(Int64($0)) } ?? .null])
             return try Self.webhookView(try webhookRow(tenant: tenant, chain: chain, id: id, on: connection))
         }
+        webhooks.changed(view.id)
         if view.state == "active" { webhooks.wake() }
         return view
     }
@@ -184,6 +195,7 @@ extension Platform: EventService {
         try pool.transaction { connection in
             let current = try Self.webhookView(try webhookRow(tenant: tenant, chain: chain, id: id, on: connection))
             _ = try connection.query(sql: "DELETE FROM platform.webhook_subscriptions WHERE id = $1::uuid", name: "platform.webhooks.delete", [.text(current.id)])
+            webhooks.changed(current.id)
         }
     }
 

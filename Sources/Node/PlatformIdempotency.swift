@@ -1,7 +1,8 @@
 public import API
 internal import PostgresStorage
 
-/// `Idempotency-Key` answers in `platform.idempotency_keys`, kept 24 hours.
+/// `Idempotency-Key` answers in `platform.idempotency_keys`, kept 24 hours. Bodies are sealed
+/// with the master key (some answers carry a secret shown once: an API key, a webhook secret).
 extension Platform: IdempotencyStore {
     public func begin(tenant: String, key: String, fingerprint: [UInt8]) throws -> IdempotencyClaim {
         try pool.withConnection { connection in
@@ -20,17 +21,18 @@ extension Platform: IdempotencyStore {
             guard stored == fingerprint else { return .mismatch }
             let status: Int = try row.decode(column: 1)
             if status == 102 { return .inProgress }
-            return .replay(status: status, body: try row.decode(column: 2))
+            return .replay(status: status, body: try vault.open(try row.decode(column: 2), purpose: "idempotency:\(tenant):\(key)"))
         }
     }
 
     public func finish(tenant: String, key: String, status: Int, body: [UInt8]) {
-        guard body.count <= 1 << 20 else { return abandon(tenant: tenant, key: key) }
+        guard body.count <= (1 << 20) - 64 else { return abandon(tenant: tenant, key: key) }
         do {
+            let sealed = try vault.seal(body, purpose: "idempotency:\(tenant):\(key)")
             try pool.withConnection { connection in
                 _ = try connection.query(sql: """
                     UPDATE platform.idempotency_keys SET status = $3, body = $4 WHERE tenant_id = $1::uuid AND key = $2
-                    """, name: "platform.idempotency.finish", [.text(tenant), .text(key), .int(status), .bytea(body)])
+                    """, name: "platform.idempotency.finish", [.text(tenant), .text(key), .int(status), .bytea(sealed)])
             }
         } catch {
             logger.error("idempotency record not kept", metadata: ["error": "\(error)"])

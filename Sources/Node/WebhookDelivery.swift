@@ -49,6 +49,9 @@ public final class WebhookDispatcher: @unchecked Sendable {
     private var timer: (any DispatchSourceTimer)?
     /// Subscriptions with a runner at work.
     private let running = Mutex<Set<String>>([])
+    /// Bumped when a subscription changes on this node (paused, deleted, new URL): a runner that
+    /// started before stops before its next request.
+    private let revisions = Mutex<[String: UInt64]>([:])
     private let wakePending = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
     private let lastPrune = Atomic<Int64>(0)
@@ -93,6 +96,13 @@ public final class WebhookDispatcher: @unchecked Sendable {
         }
     }
 
+    /// A subscription was changed or deleted: runners at work on it stop before their next request.
+    public func changed(_ id: String) {
+        revisions.withLock { $0[id, default: 0] += 1 }
+    }
+
+    private func revision(_ id: String) -> UInt64 { revisions.withLock { $0[id] ?? 0 } }
+
     // MARK: - Sweeping
 
     struct Subscription {
@@ -105,50 +115,65 @@ public final class WebhookDispatcher: @unchecked Sendable {
         var maxAgeMilliseconds: Int64
     }
 
-    /// Starts a runner for every active subscription whose oldest pending delivery is due.
+    /// Starts a runner for every active subscription whose oldest pending delivery is due, the
+    /// longest waiting first. A runner delivers one batch and gives its slot back.
     private func sweep() {
         guard !stopped.load(ordering: .relaxed) else { return }
         let now = clock.wallMilliseconds
-        do {
-            let busy = running.withLock { $0 }
-            let free = settings.concurrency - busy.count
-            guard free > 0 else { return }
-            let rows = try pool.withConnection { connection in
-                try connection.query(sql: """
-                    SELECT s.id::text, s.chain_id::text, c.schema_name, s.url, s.secret_wrapped, s.max_attempts, s.max_age_seconds
-                    FROM platform.webhook_subscriptions s JOIN platform.chains c ON c.id = s.chain_id
-                    WHERE s.state = 'active' AND (SELECT d.next_attempt_ms FROM platform.webhook_deliveries d
-                                                  WHERE d.subscription_id = s.id AND d.status = 'pending' ORDER BY d.event_seq LIMIT 1) <= $1
-                    ORDER BY s.id
-                    """, name: "platform.webhooks.due", [.int(now)]).rows
-            }
-            for row in rows {
-                let id: String = try row.decode(column: 0)
-                guard !busy.contains(id) else { continue }
-                let subscription = Subscription(id: id, chain: try row.decode(column: 1), schema: try row.decode(column: 2), url: try row.decode(column: 3),
-                                                secret: try vault.open(try row.decode(column: 4), purpose: "webhook:\(id)"),
-                                                maxAttempts: try row.decode(column: 5), maxAgeMilliseconds: Int64(try row.decode(Int.self, column: 6)) * 1000)
-                let claimed = running.withLock { running in
-                    guard running.count < settings.concurrency, !running.contains(id) else { return false }
-                    running.insert(id)
-                    return true
-                }
-                guard claimed else { continue }
-                queue.async { [self] in
-                    defer { running.withLock { _ = $0.remove(id) } }
-                    do {
-                        try deliver(subscription)
-                    } catch {
-                        logger.warning("webhook delivery paused by an error", metadata: ["webhook": "\(id)", "error": "\(error)"])
-                    }
-                }
-            }
-            if now - lastPrune.load(ordering: .relaxed) > 600_000 {
-                lastPrune.store(now, ordering: .relaxed)
+        if now - lastPrune.load(ordering: .relaxed) > 600_000 {
+            lastPrune.store(now, ordering: .relaxed)
+            do {
                 try prune(now: now)
+            } catch {
+                logger.warning("webhook log pruning failed", metadata: ["error": "\(error)"])
+            }
+        }
+        let busy = running.withLock { $0 }
+        guard busy.count < settings.concurrency else { return }
+        let rows: [PostgresRow]
+        do {
+            rows = try pool.withConnection { connection in
+                try connection.query(sql: """
+                    SELECT s.id::text, s.chain_id::text, c.schema_name, s.url, s.secret_wrapped, s.max_attempts, s.max_age_seconds, h.due
+                    FROM platform.webhook_subscriptions s JOIN platform.chains c ON c.id = s.chain_id
+                    CROSS JOIN LATERAL (SELECT d.next_attempt_ms AS due FROM platform.webhook_deliveries d
+                                        WHERE d.subscription_id = s.id AND d.status = 'pending' ORDER BY d.event_seq LIMIT 1) h
+                    WHERE s.state = 'active' AND h.due <= $1
+                    ORDER BY h.due, s.id LIMIT $2
+                    """, name: "platform.webhooks.due", [.int(now), .int(Int64(settings.concurrency + busy.count))]).rows
             }
         } catch {
             logger.warning("webhook sweep failed", metadata: ["error": "\(error)"])
+            return
+        }
+        for row in rows {
+            let subscription: Subscription
+            do {
+                let id: String = try row.decode(column: 0)
+                guard !busy.contains(id) else { continue }
+                subscription = Subscription(id: id, chain: try row.decode(column: 1), schema: try row.decode(column: 2), url: try row.decode(column: 3),
+                                            secret: try vault.open(try row.decode(column: 4), purpose: "webhook:\(id)"),
+                                            maxAttempts: try row.decode(column: 5), maxAgeMilliseconds: Int64(try row.decode(Int.self, column: 6)) * 1000)
+            } catch {
+                logger.error("webhook subscription cannot be read", metadata: ["error": "\(error)"])
+                continue
+            }
+            let claimed = running.withLock { running in
+                guard running.count < settings.concurrency, !running.contains(subscription.id) else { return false }
+                running.insert(subscription.id)
+                return true
+            }
+            guard claimed else { continue }
+            queue.async { [self] in
+                var more = false
+                do {
+                    more = try deliver(subscription)
+                } catch {
+                    logger.warning("webhook delivery paused by an error", metadata: ["webhook": "\(subscription.id)", "error": "\(error)"])
+                }
+                running.withLock { _ = $0.remove(subscription.id) }
+                if more { wake() }
+            }
         }
     }
 
@@ -170,55 +195,56 @@ public final class WebhookDispatcher: @unchecked Sendable {
         var event: EventView
     }
 
-    /// Delivers the subscription's pending deliveries in event order until none is left, one
-    /// fails (it waits for its retry; the ones behind it wait too), or the subscription is paused.
-    private func deliver(_ subscription: Subscription) throws {
-        while !stopped.load(ordering: .relaxed) {
-            guard try isActive(subscription.id) else { return }
-            let batch = try pending(subscription)
-            guard !batch.isEmpty else { return }
-            // One lookup per batch; every attempt of the batch connects to the addresses checked here.
-            let target: (target: WebhookTarget, addresses: [IPAddress])?
-            var denial: String?
-            do {
-                target = try settings.policy.validate(subscription.url, resolver: settings.resolver)
-            } catch {
-                target = nil
-                denial = "target refused: \(error)"
-            }
-            for delivery in batch {
-                guard !stopped.load(ordering: .relaxed) else { return }
-                let now = clock.wallMilliseconds
-                guard delivery.nextAttempt <= now else { return }
-                if now - delivery.ageFrom > subscription.maxAgeMilliseconds {
-                    try finish(delivery, dead: true, attempt: nil, status: nil, error: "older than the subscription's max_age_seconds", now: now)
-                    continue
-                }
-                let started = DispatchTime.now()
-                var status: Int?
-                var error = denial
-                if let target {
-                    do {
-                        status = try post(delivery, subscription: subscription, to: target.target, addresses: target.addresses, attempt: delivery.attempts + 1)
-                        if let code = status, !(200...299).contains(code) { error = "the receiver answered \(code)" }
-                    } catch let failure {
-                        error = "\(failure)"
-                    }
-                }
-                let elapsed = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
-                let attempt = Attempt(number: delivery.attempts + 1, at: now, duration: elapsed)
-                if error == nil {
-                    try finish(delivery, dead: false, attempt: attempt, status: status, error: nil, now: clock.wallMilliseconds)
-                    continue
-                }
-                if attempt.number >= subscription.maxAttempts {
-                    try finish(delivery, dead: true, attempt: attempt, status: status, error: error, now: clock.wallMilliseconds)
-                    continue
-                }
-                try retry(delivery, attempt: attempt, status: status, error: error ?? "", at: clock.wallMilliseconds + backoff(after: attempt.number))
-                return
-            }
+    /// Delivers the next batch of the subscription's pending deliveries in event order, until one
+    /// fails (it waits for its retry; the ones behind it wait too) or the subscription changes.
+    /// Returns true when a whole batch went out and more may be waiting.
+    private func deliver(_ subscription: Subscription) throws -> Bool {
+        let revision = revision(subscription.id)
+        guard try isActive(subscription.id) else { return false }
+        let batch = try pending(subscription)
+        guard !batch.isEmpty else { return false }
+        // One lookup per batch; every attempt of the batch connects to the addresses checked here.
+        let target: (target: WebhookTarget, addresses: [IPAddress])?
+        var denial: String?
+        do {
+            target = try settings.policy.validate(subscription.url, resolver: settings.resolver)
+        } catch {
+            target = nil
+            denial = "target refused: \(error)"
         }
+        for delivery in batch {
+            guard !stopped.load(ordering: .relaxed), self.revision(subscription.id) == revision else { return false }
+            let now = clock.wallMilliseconds
+            guard delivery.nextAttempt <= now else { return false }
+            if now - delivery.ageFrom > subscription.maxAgeMilliseconds {
+                try finish(delivery, dead: true, attempt: nil, status: nil, error: "older than the subscription's max_age_seconds", now: now)
+                continue
+            }
+            let started = DispatchTime.now()
+            var status: Int?
+            var error = denial
+            if let target {
+                do {
+                    status = try post(delivery, subscription: subscription, to: target.target, addresses: target.addresses, attempt: delivery.attempts + 1)
+                    if let code = status, !(200...299).contains(code) { error = "the receiver answered \(code)" }
+                } catch let failure {
+                    error = "\(failure)"
+                }
+            }
+            let elapsed = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
+            let attempt = Attempt(number: delivery.attempts + 1, at: now, duration: elapsed)
+            if error == nil {
+                try finish(delivery, dead: false, attempt: attempt, status: status, error: nil, now: clock.wallMilliseconds)
+                continue
+            }
+            if attempt.number >= subscription.maxAttempts {
+                try finish(delivery, dead: true, attempt: attempt, status: status, error: error, now: clock.wallMilliseconds)
+                continue
+            }
+            try retry(delivery, attempt: attempt, status: status, error: error ?? "", at: clock.wallMilliseconds + backoff(after: attempt.number))
+            return false
+        }
+        return batch.count == settings.batch
     }
 
     private func isActive(_ id: String) throws -> Bool {
@@ -257,8 +283,9 @@ public final class WebhookDispatcher: @unchecked Sendable {
                                                    event: delivery.event)))
         let timestamp = String(clock.wallMilliseconds / 1000)
         let signature = Self.signature(secret: subscription.secret, timestamp: timestamp, body: body)
-        let host = target.literal == nil ? target.host : (target.literal!.isIPv6 ? "[\(target.host)]" : target.host)
-        let pinned = "\(host):\(target.port):" + addresses.map { $0.isIPv6 ? "[\($0)]" : "\($0)" }.joined(separator: ",")
+        // A name connects to the addresses validated for it (no second lookup); a literal address
+        // needs no lookup at all.
+        let pinned = target.literal != nil ? [] : ["\(target.host):\(target.port):" + addresses.map { $0.isIPv6 ? "[\($0)]" : "\($0)" }.joined(separator: ",")]
         let response = try HTTPClient.perform("POST", target.url, headers: [
             ("Content-Type", "application/json"),
             ("User-Agent", "Hanse-Webhooks/\(HanseVersion.current)"),
@@ -269,7 +296,7 @@ public final class WebhookDispatcher: @unchecked Sendable {
             ("Hanse-Attempt", String(attempt)),
             ("Hanse-Timestamp", timestamp),
             ("Hanse-Signature", "v1=" + signature),
-        ], body: body, timeout: settings.timeout, responseBytesMax: settings.responseBytesMax, pinned: [pinned], direct: true)
+        ], body: body, timeout: settings.timeout, responseBytesMax: settings.responseBytesMax, pinned: pinned, direct: true)
         return response.status
     }
 

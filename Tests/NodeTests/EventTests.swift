@@ -287,17 +287,40 @@ final class EventTests: XCTestCase {
         }
         var settings = EventStreams.Settings()
         settings.bufferBytesMax = 16 * 1024
+        settings.slowConsumerGrace = .milliseconds(200)
         settings.batch = 10
         let streams = EventStreams(pool: pool, settings: settings)
         defer { streams.closeAll() }
+
+        /// A client that reads at once: nothing stays unsent.
+        final class ReadingWriter: HTTPStreamWriter, @unchecked Sendable {
+            let state = Mutex<(writes: Int, bytes: [UInt8], finished: Bool)>((0, [], false))
+            func write(_ bytes: [UInt8]) -> Bool { state.withLock { $0.writes += 1; $0.bytes += bytes }; return true }
+            func finish() { finish(with: []) }
+            func finish(with last: [UInt8]) { state.withLock { $0.finished = true } }
+            var unsentBytes: Int { 0 }
+        }
+        // 100 KB of events through a 16 KiB buffer: several writes, every event once, in order.
+        let reader = ReadingWriter()
+        streams.attach(tenant: "t", chain: "c", schema: "chain_slow", filter: EventFilter(), cursor: -1, writer: reader)
+        let readBy = Date().addingTimeInterval(10)
+        func ids() -> [String] {
+            String(decoding: reader.state.withLock { $0.bytes }, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("id: ") }.map { String($0.dropFirst(4)) }
+        }
+        while ids().count < 100 && Date() < readBy { usleep(10_000) }
+        XCTAssertEqual(ids(), (0..<100).map(String.init))
+        XCTAssertGreaterThan(reader.state.withLock { $0.writes }, 5, "written in pieces of about the buffer's size")
+        XCTAssertFalse(reader.state.withLock { $0.finished })
+
         let writer = StalledWriter()
         streams.attach(tenant: "t", chain: "c", schema: "chain_slow", filter: EventFilter(), cursor: -1, writer: writer)
         let deadline = Date().addingTimeInterval(10)
         while writer.state.withLock({ $0.last }) == nil && Date() < deadline { usleep(10_000) }
         let last = String(decoding: try XCTUnwrap(writer.state.withLock { $0.last }), as: UTF8.self)
         XCTAssertTrue(last.hasPrefix("event: error\n") && last.contains("slow-consumer"), last)
-        XCTAssertLessThan(writer.unsentBytes, 16 * 1024 + 20_000, "it stopped within one batch of the limit")
-        XCTAssertEqual(streams.count, 0)
+        XCTAssertTrue(last.contains("reconnect with Last-Event-ID"), last)
+        XCTAssertLessThan(writer.unsentBytes, 16 * 1024 + 20_000, "it stopped reading once the buffer was full")
+        XCTAssertEqual(streams.count, 1, "the reading client's stream stays open")
     }
 
     // MARK: - Webhooks
@@ -390,6 +413,49 @@ final class EventTests: XCTestCase {
         XCTAssertEqual(try other.client.get("/v1/chains/\(chain)/webhooks/\(hook)").status, 404)
         XCTAssertEqual(try acme.client.request("DELETE", "/v1/chains/\(chain)/webhooks/\(hook)").status, 204)
         XCTAssertEqual(try acme.client.get("/v1/chains/\(chain)/webhooks/\(hook)").status, 404)
+    }
+
+    /// Answers from a table; a name listed twice answers its second list from the second lookup on.
+    final class TableResolver: HostResolver {
+        let answers: [String: [[IPAddress]]]
+        let lookups = Mutex<[String: Int]>([:])
+        init(answers: [String: [[IPAddress]]]) { self.answers = answers }
+        func resolve(_ host: String) throws -> [IPAddress] {
+            let count = lookups.withLock { lookups in
+                defer { lookups[host, default: 0] += 1 }
+                return lookups[host, default: 0]
+            }
+            guard let lists = answers[host] else { throw WebhookTargetError("\(host) does not resolve") }
+            return lists[min(count, lists.count - 1)]
+        }
+    }
+
+    func testANameConnectsToTheAddressItWasValidatedForAndRebindingIsRefused() throws {
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        var settings = Self.fastWebhooks()
+        let loopback = try XCTUnwrap(IPAddress("127.0.0.1")), metadata = try XCTUnwrap(IPAddress("169.254.169.254"))
+        // Neither name exists in DNS: only the pinned address can lead to the receiver.
+        settings.resolver = TableResolver(answers: ["receiver.hanse.test": [[loopback]], "rebind.hanse.test": [[loopback], [metadata]]])
+        let node = try APITestNode("events_pinning", masterKey: SecureRandom().bytes(32), webhooks: settings)
+        defer { node.stop() }
+        let acme = try makeTenant(node, "acme")
+        let chain = try provision(acme, "main", consensus: "solo")
+        try deployEmitter(acme, chain: chain)
+        let (named, _) = try webhook(acme, chain: chain, ["url": "http://receiver.hanse.test:\(receiver.port)/hook", "kind": "contract"])
+        let (rebound, _) = try webhook(acme, chain: chain, ["url": "http://rebind.hanse.test:\(receiver.port)/rebound", "kind": "contract",
+                                                             "max_attempts": 2])
+        try burst(acme, chain: chain, count: 1, tag: "p")
+        XCTAssertTrue(receiver.wait(timeout: .seconds(30)) { $0.count >= 20 })
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, (try acme.client.get("/v1/chains/\(chain)/webhooks/\(rebound)")["deliveries"] as? [String: Int])?["dead"] ?? 0 < 20 {
+            usleep(50_000)
+        }
+        XCTAssertTrue(receiver.requests.allSatisfy { $0.headers["hanse-webhook-id"] == named }, "nothing reached the receiver through the rebound name")
+        XCTAssertEqual(receiver.delivered.count, 20)
+        let dead = try acme.client.get("/v1/chains/\(chain)/webhooks/\(rebound)/deliveries?status=dead&limit=1")
+        let first = try XCTUnwrap((dead["items"] as? [[String: Any]])?.first, dead.text)
+        XCTAssertTrue((first["last_error"] as? String)?.contains("169.254.169.254") == true, dead.text)
     }
 
     func testReceiverDownForAnHourGetsEverythingInOrderAndMaxAgeEndsOlderDeliveries() throws {
