@@ -31,6 +31,9 @@ public struct WebhookSettings: Sendable {
     public var retention: Duration = .seconds(7 * 86_400)
     /// Deliveries read per query.
     public var batch = 200
+    /// Successful deliveries recorded together: a node killed mid-batch sends at most this many
+    /// again per subscription (besides the one in flight).
+    public var deliveredFlush = 32
     public init() {}
 }
 
@@ -212,6 +215,12 @@ public final class WebhookDispatcher: @unchecked Sendable {
             target = nil
             denial = "target refused: \(error)"
         }
+        // One session per batch: its connection to the receiver is reused while the receiver keeps it open.
+        let session = try HTTPClient.Session()
+        // Successes are recorded a few at a time (one transaction for several); whatever leaves
+        // this function, they are recorded first.
+        var delivered: [(id: Int64, attempt: Attempt, status: Int)] = []
+        defer { try? flush(&delivered) }
         for delivery in batch {
             guard !stopped.load(ordering: .relaxed), self.revision(subscription.id) == revision else { return false }
             let now = clock.wallMilliseconds
@@ -225,7 +234,8 @@ public final class WebhookDispatcher: @unchecked Sendable {
             var error = denial
             if let target {
                 do {
-                    status = try post(delivery, subscription: subscription, to: target.target, addresses: target.addresses, attempt: delivery.attempts + 1)
+                    status = try post(delivery, subscription: subscription, to: target.target, addresses: target.addresses,
+                                      attempt: delivery.attempts + 1, session: session)
                     if let code = status, !(200...299).contains(code) { error = "the receiver answered \(code)" }
                 } catch let failure {
                     error = "\(failure)"
@@ -234,9 +244,11 @@ public final class WebhookDispatcher: @unchecked Sendable {
             let elapsed = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
             let attempt = Attempt(number: delivery.attempts + 1, at: now, duration: elapsed)
             if error == nil {
-                try finish(delivery, dead: false, attempt: attempt, status: status, error: nil, now: clock.wallMilliseconds)
+                delivered.append((delivery.id, attempt, status ?? 200))
+                if delivered.count >= settings.deliveredFlush { try flush(&delivered) }
                 continue
             }
+            try flush(&delivered)
             if attempt.number >= subscription.maxAttempts {
                 try finish(delivery, dead: true, attempt: attempt, status: status, error: error, now: clock.wallMilliseconds)
                 continue
@@ -244,7 +256,29 @@ public final class WebhookDispatcher: @unchecked Sendable {
             try retry(delivery, attempt: attempt, status: status, error: error ?? "", at: clock.wallMilliseconds + backoff(after: attempt.number))
             return false
         }
+        try flush(&delivered)
         return batch.count == settings.batch
+    }
+
+    /// Records deliveries answered with a 2xx, with their attempts, in one statement.
+    private func flush(_ delivered: inout [(id: Int64, attempt: Attempt, status: Int)]) throws {
+        guard !delivered.isEmpty else { return }
+        let list = { (values: [String]) in PostgresValue.text("{" + values.joined(separator: ",") + "}") }
+        let now = clock.wallMilliseconds
+        try pool.withConnection { connection in
+            _ = try connection.query(sql: """
+                WITH d AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::bigint[], $5::int[]) AS t(id, attempt, status, at_ms, duration_ms)),
+                updated AS (
+                    UPDATE platform.webhook_deliveries w SET status = 'delivered', attempts = d.attempt, last_status = d.status, last_error = NULL,
+                        finished_ms = $6
+                    FROM d WHERE w.id = d.id AND w.status = 'pending' RETURNING w.id)
+                INSERT INTO platform.webhook_attempts (delivery_id, attempt, at_ms, duration_ms, status)
+                SELECT d.id, d.attempt, d.at_ms, d.duration_ms, d.status FROM d JOIN updated u ON u.id = d.id ORDER BY d.id
+                """, name: "platform.webhooks.delivered",
+                [list(delivered.map { String($0.id) }), list(delivered.map { String($0.attempt.number) }), list(delivered.map { String($0.status) }),
+                 list(delivered.map { String($0.attempt.at) }), list(delivered.map { String($0.attempt.duration) }), .int(now)])
+        }
+        delivered.removeAll()
     }
 
     private func isActive(_ id: String) throws -> Bool {
@@ -278,7 +312,8 @@ public final class WebhookDispatcher: @unchecked Sendable {
     }
 
     /// One POST; the receiver's status, or an error when it did not answer.
-    private func post(_ delivery: Delivery, subscription: Subscription, to target: WebhookTarget, addresses: [IPAddress], attempt: Int) throws -> Int {
+    private func post(_ delivery: Delivery, subscription: Subscription, to target: WebhookTarget, addresses: [IPAddress], attempt: Int,
+                      session: HTTPClient.Session) throws -> Int {
         let body = [UInt8](try encoder.encode(Body(webhookId: subscription.id, deliveryId: String(delivery.id), chain: subscription.chain,
                                                    event: delivery.event)))
         let timestamp = String(clock.wallMilliseconds / 1000)
@@ -286,7 +321,7 @@ public final class WebhookDispatcher: @unchecked Sendable {
         // A name connects to the addresses validated for it (no second lookup); a literal address
         // needs no lookup at all.
         let pinned = target.literal != nil ? [] : ["\(target.host):\(target.port):" + addresses.map { $0.isIPv6 ? "[\($0)]" : "\($0)" }.joined(separator: ",")]
-        let response = try HTTPClient.perform("POST", target.url, headers: [
+        let response = try session.perform("POST", target.url, headers: [
             ("Content-Type", "application/json"),
             ("User-Agent", "Hanse-Webhooks/\(HanseVersion.current)"),
             ("Hanse-Webhook-Id", subscription.id),

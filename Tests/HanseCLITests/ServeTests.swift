@@ -278,7 +278,7 @@ final class ServeTests: XCTestCase {
         defer { if let pid = postmasterPID(dataDir) { kill(pid, SIGINT) } }
         let token = "operator-token-for-the-events-test-0123456789"
         let environment = ["HANSE_OPERATOR_TOKEN": token, "HANSE_WEBHOOK_ALLOW_PRIVATE": "true", "HANSE_WEBHOOK_TIMEOUT_MS": "300",
-                           "HANSE_WEBHOOK_BACKOFF_MS": "10", "HANSE_WEBHOOK_BACKOFF_MAX_MS": "100", "HANSE_WEBHOOK_SWEEP_MS": "50"]
+                           "HANSE_WEBHOOK_BACKOFF_MS": "2", "HANSE_WEBHOOK_BACKOFF_MAX_MS": "20", "HANSE_WEBHOOK_SWEEP_MS": "10"]
         let first = try launch(dataDir: dataDir, run: 1, extraEnvironment: environment)
         waitForReady(first)
         var api = APIClient(port: try XCTUnwrap(port(first)), token: token)
