@@ -35,13 +35,13 @@ public struct ChainSetup: Sendable {
 
 /// What a chain's commits tell the rest of the node (the event outbox and live streams).
 public struct ChainCommitHooks: Sendable {
-    /// Runs inside the block's PostgreSQL transaction, last, with the sequence numbers of the
-    /// block's events; an error rolls the block back (the worker stops, as for any failed commit).
-    public var withinCommit: (@Sendable (PostgresConnection, BlockHeader, Range<Int64>) throws -> Void)?
+    /// Runs inside the block's PostgreSQL transaction, last, with the block and the sequence
+    /// numbers of its events; an error rolls the block back (the worker stops, as for any failed commit).
+    public var withinCommit: (@Sendable (PostgresConnection, CommittedBlock, Range<Int64>) throws -> Void)?
     /// Runs on the chain's queue after the block is in PostgreSQL; must not block.
     public var afterCommit: (@Sendable (BlockHeader, Range<Int64>) -> Void)?
 
-    public init(withinCommit: (@Sendable (PostgresConnection, BlockHeader, Range<Int64>) throws -> Void)? = nil,
+    public init(withinCommit: (@Sendable (PostgresConnection, CommittedBlock, Range<Int64>) throws -> Void)? = nil,
                 afterCommit: (@Sendable (BlockHeader, Range<Int64>) -> Void)? = nil) {
         self.withinCommit = withinCommit
         self.afterCommit = afterCommit
@@ -394,8 +394,9 @@ public final class ChainWorker: @unchecked Sendable {
                                             signatures: decision.precommits.map { .init(validator: UInt32($0.vote.validator), signature: $0.signature) })
         let events: Range<Int64>
         do {
-            let within = hooks.withinCommit.map { hook in { @Sendable (connection: PostgresConnection, events: Range<Int64>) in try hook(connection, header, events) } }
-            events = try store.commit(CommittedBlock(header: header, certificate: certificate, transactions: transactions), pool: pool, within: within)
+            let block = CommittedBlock(header: header, certificate: certificate, transactions: transactions)
+            let within = hooks.withinCommit.map { hook in { @Sendable (connection: PostgresConnection, events: Range<Int64>) in try hook(connection, block, events) } }
+            events = try store.commit(block, pool: pool, within: within)
         } catch {
             fail("cannot commit block \(header.height): \(error)")
             return

@@ -39,6 +39,9 @@ public final class Platform: PlatformService, @unchecked Sendable {
     /// Transactions per second per tenant (its quota), as token buckets with a burst of two seconds' worth.
     let transactionBuckets = TokenBucketRateLimiter(ratePerSecond: 1, burst: 1)
     let quotaCache = Mutex<[String: (perSecond: Int, expires: UInt64)]>([:])
+    /// Storage used and allowed per tenant, measured at most every `storageCheckMilliseconds`.
+    let storageCache = Mutex<[String: (used: Int64, quota: Int64, expires: UInt64)]>([:])
+    static let storageCheckMilliseconds: UInt64 = 60_000
 
     /// Live event streams (Server-Sent Events) of every chain.
     public let streams: EventStreams
@@ -280,6 +283,7 @@ public final class Platform: PlatformService, @unchecked Sendable {
         }
         keyCacheEntries.withLock { $0.removeAll() }
         quotaCache.withLock { $0[updated.id] = nil }
+        storageCache.withLock { $0[updated.id] = nil }
         return updated
     }
 
@@ -315,20 +319,49 @@ public final class Platform: PlatformService, @unchecked Sendable {
             let chains = try connection.query(sql: """
                 SELECT schema_name FROM platform.chains WHERE tenant_id = $1::uuid AND status IN ('running', 'stopped', 'provisioning')
                 """, name: "platform.usage.chains", [.text(tenant.id)]).rows.map { try $0.decode(String.self, column: 0) }
-            var storage: Int64 = 0
-            for schema in chains {
-                storage += try connection.query(sql: """
-                    SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                    WHERE n.nspname = $1 AND c.relkind = 'r'
-                    """, name: "platform.usage.storage", [.text(schema)]).first!.decode(Int64.self, column: 0)
-            }
+            let storage = try self.storage(tenant: tenant.id, on: connection).used
             return UsageView(tenantId: tenant.id, requests: try row.decode(column: 0), txs: try row.decode(column: 1), gas: try row.decode(column: 2),
                              storageBytes: storage, chains: chains.count)
         }
     }
 
+    /// Bytes the tenant's chains take in PostgreSQL (tables, indexes, TOAST), summed over its
+    /// chain schemas, with its storage quota.
+    func storage(tenant: String, on connection: PostgresConnection) throws -> (used: Int64, quota: Int64) {
+        let row = try connection.query(sql: """
+            SELECT coalesce((SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                             JOIN platform.chains ch ON ch.schema_name = n.nspname
+                             WHERE ch.tenant_id = t.id AND ch.status IN ('running', 'stopped', 'provisioning') AND c.relkind = 'r'), 0)::bigint,
+                   t.quota_storage_bytes
+            FROM platform.tenants t WHERE t.id = $1::uuid
+            """, name: "platform.usage.storage", [.text(tenant)]).first
+        return (try row?.decode(Int64.self, column: 0) ?? 0, try row?.decode(Int64.self, column: 1) ?? 0)
+    }
+
+    /// Refuses new transactions (403 quota-exceeded) once the tenant's chains take more than its
+    /// storage quota; measured at most once a minute per tenant on this node.
+    func checkStorage(tenant: String) throws {
+        let now = Self.nowMilliseconds()
+        var entry = storageCache.withLock { $0[tenant] }.flatMap { $0.expires > now ? $0 : nil }
+        if entry == nil {
+            let measured = try pool.withConnection { connection in try storage(tenant: tenant, on: connection) }
+            let fresh = (used: measured.used, quota: measured.quota, expires: now + Self.storageCheckMilliseconds)
+            storageCache.withLock { cache in
+                if cache.count > 10_000 { cache.removeAll() }
+                cache[tenant] = fresh
+            }
+            entry = fresh
+        }
+        if let entry, entry.used > entry.quota {
+            throw APIError.quotaExceeded("the tenant's chains take \(entry.used) bytes, more than its storage quota of \(entry.quota) bytes; "
+                                         + "new transactions are refused until the operator raises the quota")
+        }
+    }
+
     /// Counts one transaction against the tenant's `tx_per_second` quota; 429 when it is used up.
+    /// Refused first when the storage quota is used up.
     func chargeTransaction(tenant: String) throws {
+        try checkStorage(tenant: tenant)
         let now = Self.nowMilliseconds()
         var perSecond = quotaCache.withLock { $0[tenant] }.flatMap { $0.expires > now ? $0.perSecond : nil }
         if perSecond == nil {

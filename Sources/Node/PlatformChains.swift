@@ -184,7 +184,7 @@ extension Platform {
                                validatorSet: ValidatorSet(keys: validators.map(\.key)), hostedKeys: hosted,
                                rules: ChainRules(admins: [], fuelMax: record.fuelMax))
         let worker = try ChainWorker(setup: setup, executor: ContractExecutor(runtime: runtime, rules: setup.rules), pool: pool, limits: chainLimits,
-                                     hooks: commitHooks(chain: id, schema: record.schema))
+                                     hooks: commitHooks(chain: id, schema: record.schema, tenant: record.tenantID))
         try worker.start()
         workers.withLock { $0[id] = worker }
     }

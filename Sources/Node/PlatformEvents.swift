@@ -12,15 +12,28 @@ let webhooksPerChainMax = 50
 extension Platform: EventService {
     // MARK: - The outbox, written with the block
 
-    /// The commit hooks of `chain`'s worker: inside the block's transaction, one outbox row per
-    /// (subscription, matching event); after it, live streams read on and the delivery worker wakes.
-    func commitHooks(chain: String, schema: String) -> ChainCommitHooks {
-        ChainCommitHooks(withinCommit: { connection, header, events in
-            try Self.writeOutbox(chain: chain, schema: schema, blockTime: Int64(header.timestamp), events: events, on: connection)
+    /// The commit hooks of `chain`'s worker: inside the block's transaction, the tenant's usage
+    /// (transactions, gas) and one outbox row per (subscription, matching event); after it, live
+    /// streams read on and the delivery worker wakes.
+    func commitHooks(chain: String, schema: String, tenant: String) -> ChainCommitHooks {
+        ChainCommitHooks(withinCommit: { connection, block, events in
+            try Self.countUsage(tenant: tenant, block: block, on: connection)
+            try Self.writeOutbox(chain: chain, schema: schema, blockTime: Int64(block.header.timestamp), events: events, on: connection)
         }, afterCommit: { [weak self] _, _ in
             self?.streams.committed(chain: chain)
             self?.webhooks.wake()
         })
+    }
+
+    /// Inside the block's transaction: the block's transactions and gas, added to the tenant's
+    /// usage of the day (UTC).
+    static func countUsage(tenant: String, block: CommittedBlock, on connection: PostgresConnection) throws {
+        guard !block.transactions.isEmpty else { return }
+        let gas = block.transactions.reduce(UInt64(0)) { $0 &+ $1.receipt.gasUsed }
+        _ = try connection.query(sql: """
+            INSERT INTO platform.usage (tenant_id, day, txs, gas) VALUES ($1::uuid, (now() AT TIME ZONE 'UTC')::date, $2, $3)
+            ON CONFLICT (tenant_id, day) DO UPDATE SET txs = usage.txs + EXCLUDED.txs, gas = usage.gas + EXCLUDED.gas
+            """, name: "platform.usage.block", [.text(tenant), .int(Int64(block.transactions.count)), .int(Int64(min(gas, UInt64(Int64.max))))])
     }
 
     /// Inside the block's transaction: one outbox row per (subscription, matching event). The

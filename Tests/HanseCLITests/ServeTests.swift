@@ -139,7 +139,7 @@ final class ServeTests: XCTestCase {
         waitForReady(second)
         XCTAssertFalse(second.output.contains("hanse_op_"), "the token is shown once only")
         XCTAssertTrue(second.log.contains("operator token already set"), second.log)
-        XCTAssertTrue(second.log.contains("already_applied=2 applied=0"), second.log)
+        XCTAssertTrue(second.log.contains("already_applied=3 applied=0"), second.log)
 
         // Crash both: Hanse and the postmaster.
         kill(second.process.processIdentifier, SIGKILL)
@@ -436,12 +436,19 @@ final class ServeTests: XCTestCase {
             let checks = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance"
             // The live event stream never ends on its own: EventTests reads it with an SSE client instead.
             for (credential, paths, seconds) in [(api.token!, ".*", "120"), (token, "^/v1/(tenants|operator)|^/(healthz|readyz)", "40")] {
-                let (status, text) = try run(URL(fileURLWithPath: "/usr/bin/env"), [
-                    "schemathesis", "run", Self.repository.appendingPathComponent("openapi/openapi.yaml").path, "--url", url,
-                    "-H", "Authorization: Bearer \(credential)", "--checks", checks, "--include-path-regex", paths,
-                    "--exclude-path-regex", "/events/stream$",
-                    "-n", "15", "--workers", "2", "--max-time", seconds, "--seed", "1", "--no-color",
-                ], directory: dataDir.deletingLastPathComponent())
+                var (status, text) = (Int32(0), "")
+                // A run that stops on hypothesis hitting CPython 3.11's spurious "AST constructor
+                // recursion depth mismatch" (python/cpython#106905) is a crash of the tool, not a
+                // finding about the API: it is run once more.
+                for _ in 0..<2 {
+                    (status, text) = try run(URL(fileURLWithPath: "/usr/bin/env"), [
+                        "schemathesis", "run", Self.repository.appendingPathComponent("openapi/openapi.yaml").path, "--url", url,
+                        "-H", "Authorization: Bearer \(credential)", "--checks", checks, "--include-path-regex", paths,
+                        "--exclude-path-regex", "/events/stream$",
+                        "-n", "15", "--workers", "2", "--max-time", seconds, "--seed", "1", "--no-color",
+                    ], directory: dataDir.deletingLastPathComponent())
+                    guard status != 0 && text.contains("AST constructor recursion depth mismatch") else { break }
+                }
                 XCTAssertEqual(status, 0, String(text.suffix(6000)))
             }
         }

@@ -164,6 +164,25 @@ final class PlatformAPITests: XCTestCase {
         XCTAssertNotNil(limited.headers["retry-after"])
         XCTAssertTrue(limited.string("detail")?.contains("1 transactions per second") == true, limited.text)
 
+        // Usage: transactions and gas counted as blocks commit; storage measured in PostgreSQL.
+        let usage = try operatorClient.get("/v1/tenants/\(acme.id)/usage")
+        XCTAssertGreaterThanOrEqual(usage["txs"] as? Int ?? 0, 5, "genesis, deploy, calls, the external transaction: \(usage.text)")
+        XCTAssertGreaterThan(usage["gas"] as? Int ?? 0, 0, usage.text)
+        XCTAssertGreaterThan(usage["storage_bytes"] as? Int ?? 0, 100_000, usage.text)
+
+        // The storage quota: past it, new transactions are refused (reads still work); raised, they pass.
+        XCTAssertEqual(try operatorClient.send("PATCH", "/v1/tenants/\(acme.id)",
+                                               json: ["quotas": ["chains": 10, "tx_per_second": 1000, "storage_bytes": 1024]]).status, 200)
+        let full = try acme.client.send("POST", "/v1/chains/\(chain)/transactions/call",
+                                        json: ["identity": "alice", "contract": "kv", "method": "put", "args": "{\"full\":1}"])
+        XCTAssertEqual(full.status, 403, full.text)
+        XCTAssertEqual(full.string("type"), "urn:hanse:problem:quota-exceeded", full.text)
+        XCTAssertEqual(try acme.client.get("/v1/chains/\(chain)/blocks/latest").status, 200)
+        XCTAssertEqual(try operatorClient.send("PATCH", "/v1/tenants/\(acme.id)",
+                                               json: ["quotas": ["chains": 10, "tx_per_second": 1000, "storage_bytes": 1 << 30]]).status, 200)
+        XCTAssertEqual(try acme.client.send("POST", "/v1/chains/\(chain)/transactions/call",
+                                            json: ["identity": "alice", "contract": "kv", "method": "put", "args": "{\"room\":1}"]).status, 202)
+
         // Suspended tenants' keys stop working.
         XCTAssertEqual(try operatorClient.send("PATCH", "/v1/tenants/\(acme.id)", json: ["status": "suspended"]).status, 200)
         XCTAssertEqual(try acme.client.get("/v1/chains").status, 401)
