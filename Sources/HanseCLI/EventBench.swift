@@ -3,7 +3,6 @@ internal import ArgumentParser
 internal import Crypto
 internal import Dispatch
 internal import Foundation
-internal import Glibc
 internal import HanseCore
 internal import HTTP1
 internal import HTTPServer
@@ -136,28 +135,15 @@ struct EventBench: ParsableCommand {
 
     /// Reads a Server-Sent Events response until `events` events arrived; returns how many did.
     private func readStream(port: Int, path: String, token: String, events: Int) throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw ValidationError("cannot connect to the stream") }
-        let head = Array("GET \(path) HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer \(token)\r\n\r\n".utf8)
-        _ = head.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let client = try KeepAliveClient(port: port)
+        try client.send(Array("GET \(path) HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer \(token)\r\n\r\n".utf8))
         let marker = Array("\nevent: contract\n".utf8)
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var carry: [UInt8] = []
         var seen = 0
         while seen < events {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { break }
-            carry += buffer[0..<count]
+            let bytes = client.receive(timeout: 30)
+            guard !bytes.isEmpty else { break }
+            carry += bytes
             var searchFrom = carry.startIndex
             while let found = carry[searchFrom...].firstRange(of: marker) {
                 seen += 1

@@ -314,13 +314,27 @@ final class KeepAliveClient {
         try exchange(Array("POST \(path) HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
     }
 
-    private func exchange(_ request: [UInt8]) throws -> (Int, String) {
+    /// Sends every byte of `request`.
+    func send(_ request: [UInt8]) throws {
         var offset = 0
         while offset < request.count {
             let sent = request.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
             guard sent > 0 else { throw Failure(description: "send failed") }
             offset += sent
         }
+    }
+
+    /// The next bytes the server sends (empty once it closed), waiting at most `timeout` seconds.
+    func receive(timeout: Int) -> [UInt8] {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, Int32(timeout * 1000)) > 0 else { return [] }
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        return count > 0 ? Array(chunk[0..<count]) : []
+    }
+
+    private func exchange(_ request: [UInt8]) throws -> (Int, String) {
+        try send(request)
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             if let end = headEnd() {

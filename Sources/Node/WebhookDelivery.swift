@@ -101,7 +101,10 @@ public final class WebhookDispatcher: @unchecked Sendable {
 
     /// A subscription was changed or deleted: runners at work on it stop before their next request.
     public func changed(_ id: String) {
-        revisions.withLock { $0[id, default: 0] += 1 }
+        revisions.withLock { revisions in
+            if revisions.count > 100_000 { revisions.removeAll() }
+            revisions[id, default: 0] += 1
+        }
     }
 
     private func revision(_ id: String) -> UInt64 { revisions.withLock { $0[id] ?? 0 } }
@@ -133,6 +136,8 @@ public final class WebhookDispatcher: @unchecked Sendable {
         }
         let busy = running.withLock { $0 }
         guard busy.count < settings.concurrency else { return }
+        // Taken before the rows are read: a change after this point stops the runner.
+        let revisions = self.revisions.withLock { $0 }
         let rows: [PostgresRow]
         do {
             rows = try pool.withConnection { connection in
@@ -170,7 +175,7 @@ public final class WebhookDispatcher: @unchecked Sendable {
             queue.async { [self] in
                 var more = false
                 do {
-                    more = try deliver(subscription)
+                    more = try deliver(subscription, revision: revisions[subscription.id] ?? 0)
                 } catch {
                     logger.warning("webhook delivery paused by an error", metadata: ["webhook": "\(subscription.id)", "error": "\(error)"])
                 }
@@ -201,8 +206,7 @@ public final class WebhookDispatcher: @unchecked Sendable {
     /// Delivers the next batch of the subscription's pending deliveries in event order, until one
     /// fails (it waits for its retry; the ones behind it wait too) or the subscription changes.
     /// Returns true when a whole batch went out and more may be waiting.
-    private func deliver(_ subscription: Subscription) throws -> Bool {
-        let revision = revision(subscription.id)
+    private func deliver(_ subscription: Subscription, revision: UInt64) throws -> Bool {
         guard try isActive(subscription.id) else { return false }
         let batch = try pending(subscription)
         guard !batch.isEmpty else { return false }

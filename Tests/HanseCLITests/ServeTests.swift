@@ -110,6 +110,26 @@ final class ServeTests: XCTestCase {
         return (process.terminationStatus, text)
     }
 
+    /// On a served node: a tenant with an admin key, a provisioned chain, and `contract` deployed on it.
+    private func tenantWithChain(port: Int, token: String, consensus: String, contract: (name: String, wat: String)) throws -> (api: APIClient, chain: String) {
+        var api = APIClient(port: port, token: token)
+        let tenant = try api.send("POST", "/v1/tenants", json: ["name": "served"])
+        let key = try api.send("POST", "/v1/tenants/\(tenant.string("id") ?? "")/api-keys", json: ["name": "k", "scopes": ["admin"]])
+        api.token = try XCTUnwrap(key.string("secret"))
+        let operation = try api.send("POST", "/v1/chains", json: ["name": "served", "consensus": consensus])
+        var chain: String?
+        for _ in 0..<600 where chain == nil {
+            let state = try api.get("/v1/operations/\(operation.string("id") ?? "")")
+            if state.string("status") == "succeeded" { chain = state.string("target_id") }
+            XCTAssertNotEqual(state.string("status"), "failed", state.text)
+            usleep(100_000)
+        }
+        let chainID = try XCTUnwrap(chain)
+        let deploy = try api.send("POST", "/v1/chains/\(chainID)/contracts?wait=commit", json: ["name": contract.name, "version": "1", "wat": contract.wat])
+        XCTAssertEqual(deploy.string("status"), "committed", deploy.text)
+        return (api, chainID)
+    }
+
     private func postmasterPID(_ dataDir: URL) -> Int32? {
         let file = dataDir.appendingPathComponent("postgres/data/postmaster.pid")
         return (try? String(contentsOf: file, encoding: .utf8)).flatMap { Int32($0.split(separator: "\n").first ?? "") }
@@ -175,21 +195,9 @@ final class ServeTests: XCTestCase {
         let environment = ["HANSE_OPERATOR_TOKEN": token]
         let first = try launch(dataDir: dataDir, run: 1, extraEnvironment: environment)
         waitForReady(first)
-        var api = APIClient(port: try XCTUnwrap(port(first)), token: token)
-        let tenant = try api.send("POST", "/v1/tenants", json: ["name": "load"])
-        let key = try api.send("POST", "/v1/tenants/\(tenant.string("id") ?? "")/api-keys", json: ["name": "k", "scopes": ["admin"]])
-        api.token = try XCTUnwrap(key.string("secret"))
-        let operation = try api.send("POST", "/v1/chains", json: ["name": "load", "consensus": "bft"])
-        var chain: String?
-        for _ in 0..<600 where chain == nil {
-            let state = try api.get("/v1/operations/\(operation.string("id") ?? "")")
-            if state.string("status") == "succeeded" { chain = state.string("target_id") }
-            XCTAssertNotEqual(state.string("status"), "failed", state.text)
-            usleep(100_000)
-        }
-        let chainID = try XCTUnwrap(chain)
-        let deploy = try api.send("POST", "/v1/chains/\(chainID)/contracts?wait=commit", json: ["name": "kv", "version": "1", "wat": BenchContracts.put])
-        XCTAssertEqual(deploy.string("status"), "committed", deploy.text)
+        let served = try tenantWithChain(port: try XCTUnwrap(port(first)), token: token, consensus: "bft", contract: ("kv", BenchContracts.put))
+        var api = served.api
+        let chainID = served.chain
 
         // Pre-signed envelopes, submitted from four threads; some wait for their commit.
         let signer = try PrivateKey.generate(.p256)
@@ -281,20 +289,9 @@ final class ServeTests: XCTestCase {
                            "HANSE_WEBHOOK_BACKOFF_MS": "2", "HANSE_WEBHOOK_BACKOFF_MAX_MS": "20", "HANSE_WEBHOOK_SWEEP_MS": "10"]
         let first = try launch(dataDir: dataDir, run: 1, extraEnvironment: environment)
         waitForReady(first)
-        var api = APIClient(port: try XCTUnwrap(port(first)), token: token)
-        let tenant = try api.send("POST", "/v1/tenants", json: ["name": "events"])
-        let key = try api.send("POST", "/v1/tenants/\(tenant.string("id") ?? "")/api-keys", json: ["name": "k", "scopes": ["admin"]])
-        api.token = try XCTUnwrap(key.string("secret"))
-        let operation = try api.send("POST", "/v1/chains", json: ["name": "events", "consensus": "solo"])
-        var chain: String?
-        for _ in 0..<600 where chain == nil {
-            let state = try api.get("/v1/operations/\(operation.string("id") ?? "")")
-            if state.string("status") == "succeeded" { chain = state.string("target_id") }
-            usleep(100_000)
-        }
-        let chainID = try XCTUnwrap(chain)
-        let deploy = try api.send("POST", "/v1/chains/\(chainID)/contracts?wait=commit", json: ["name": "emitter", "version": "1", "wat": BenchContracts.emitter])
-        XCTAssertEqual(deploy.string("status"), "committed", deploy.text)
+        let served = try tenantWithChain(port: try XCTUnwrap(port(first)), token: token, consensus: "solo", contract: ("emitter", BenchContracts.emitter))
+        var api = served.api
+        let chainID = served.chain
         let created = try api.send("POST", "/v1/chains/\(chainID)/webhooks", json: ["url": receiver.url, "kind": "contract", "max_attempts": 100])
         XCTAssertEqual(created.status, 201, created.text)
         let secret = try XCTUnwrap(created.string("secret"))
