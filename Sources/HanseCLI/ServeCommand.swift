@@ -68,6 +68,10 @@ struct ServeCommand: ParsableCommand {
         logger.info("ready", metadata: ["address": "\(address)", "port": "\(server.port)", "pid": "\(getpid())"])
         let signal = stop.wait()
         logger.info("stopping", metadata: ["signal": "\(signal)", "grace": "\(limits.httpShutdownGrace)"])
+        // Live event streams never end on their own: end them first (each client gets a last
+        // event saying so, and resumes elsewhere with Last-Event-ID), so that the grace period
+        // is spent on requests that do end.
+        platform.streams.closeAll()
         server.shutdown()
         logger.info("HTTP server stopped", metadata: ["requests_served": "\(server.statistics.requestsServed)"])
     }

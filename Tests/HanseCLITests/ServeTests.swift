@@ -175,6 +175,29 @@ final class ServeTests: XCTestCase {
         XCTAssertEqual(waitForExit(third), 0, third.log)
     }
 
+    /// SIGTERM with a live event stream open: the stream ends with its "shutting-down" event and
+    /// the node stops at once instead of waiting out the 25 s grace for a response that never ends.
+    func testStopEndsLiveStreamsWithANotice() throws {
+        let dataDir = try TestCluster.shared.makeDirectory("serve-stream").appendingPathComponent("data")
+        defer { if let pid = postmasterPID(dataDir) { kill(pid, SIGINT) } }
+        let token = "operator-token-for-the-stream-test-0123456789"
+        let node = try launch(dataDir: dataDir, run: 1, extraEnvironment: ["HANSE_OPERATOR_TOKEN": token])
+        waitForReady(node)
+        let port = try XCTUnwrap(port(node))
+        let served = try tenantWithChain(port: port, token: token, consensus: "solo", contract: ("kv", BenchContracts.put))
+        let stream = try TestClient(port: port)
+        stream.send("GET /v1/chains/\(served.chain)/events/stream?from_seq=0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(served.api.token!)\r\n\r\n")
+        let opened = stream.receive(quiet: .milliseconds(500), total: .seconds(5))
+        XCTAssertTrue(String(decoding: opened.bytes, as: UTF8.self).contains("event: block"), String(decoding: opened.bytes, as: UTF8.self))
+        let started = ContinuousClock.now
+        node.process.terminate()
+        let rest = stream.receive(quiet: .seconds(15), total: .seconds(20))
+        XCTAssertTrue(rest.closed, "the stream ends")
+        XCTAssertTrue(String(decoding: rest.bytes, as: UTF8.self).contains("shutting-down"), String(decoding: rest.bytes, as: UTF8.self))
+        XCTAssertEqual(waitForExit(node), 0, node.log)
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(15), "no wait for the grace period")
+    }
+
     func testBadEnvironmentValueIsAClearError() throws {
         let dataDir = try TestCluster.shared.makeDirectory("serve-bad").appendingPathComponent("data")
         defer { if let pid = postmasterPID(dataDir) { kill(pid, SIGINT) } }
