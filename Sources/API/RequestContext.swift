@@ -68,12 +68,33 @@ public struct RequestContext: Sendable {
         return try Self.decodeJSON(T.self, from: request.body)
     }
 
+    /// Whether a JSON text holds a string with U+0000 (escaped as `\u0000`), which no text
+    /// column can store. An escaped backslash followed by `u0000` is text, not NUL.
+    static func containsNUL(_ json: [UInt8]) -> Bool {
+        var index = 0
+        while index < json.count {
+            guard json[index] == UInt8(ascii: "\\") else {
+                index += 1
+                continue
+            }
+            if index + 5 < json.count, json[index + 1] == UInt8(ascii: "u"),
+               json[(index + 2)...(index + 5)].allSatisfy({ $0 == UInt8(ascii: "0") }) {
+                return true
+            }
+            index += 2
+        }
+        return false
+    }
+
     /// Decodes a JSON request document strictly (see `decode`).
     public static func decodeJSON<T: APIRequestBody>(_ type: T.Type, from body: [UInt8]) throws -> T {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) else {
             throw APIError.badRequest("body is not valid JSON")
         }
         guard let fields = object as? [String: Any] else { throw APIError.badRequest("body must be a JSON object") }
+        guard !Self.containsNUL(body) else {
+            throw APIError.badRequest("strings must not contain the NUL character (\\u0000)")
+        }
         if let unknown = fields.keys.sorted().first(where: { !T.fields.contains($0) }) {
             throw APIError.badRequest("unknown field \(unknown) (known: \(T.fields.sorted().joined(separator: ", ")))", field: unknown)
         }

@@ -484,7 +484,8 @@ final class EventTests: XCTestCase {
         let failures = receiver.requests.count
         XCTAssertGreaterThanOrEqual(failures, 12, "the head was retried while the receiver was down")
         receiver.behave { _, _ in .answer(200) }
-        clock.advance(.seconds(600))
+        // The longest wait between retries is 10 minutes plus up to 20 % jitter.
+        clock.advance(.seconds(900))
         XCTAssertTrue(receiver.wait(timeout: .seconds(60)) { $0.filter { $0.answered == 200 }.count >= 100 })
         let delivered = receiver.delivered
         XCTAssertEqual(delivered.compactMap(\.seq), delivered.compactMap(\.seq).sorted())

@@ -145,6 +145,12 @@ final class PlatformAPITests: XCTestCase {
         XCTAssertEqual(unknown.string("field"), "owner")
         XCTAssertEqual(try acme.client.request("POST", "/v1/chains/\(chain)/query", body: Array("nope".utf8), contentType: "text/plain").status, 415)
         XCTAssertEqual(try acme.client.get("/v1/chains?limit=1000").status, 400)
+        // A NUL in a string (no text column can hold it) is a 400, not a database error; an escaped
+        // backslash before "u0000" is ordinary text.
+        let nul = try acme.client.request("POST", "/v1/api-keys", body: Array(#"{"name":"a\u0000b","scopes":["read"]}"#.utf8))
+        XCTAssertEqual(nul.status, 400, nul.text)
+        let backslash = try acme.client.request("POST", "/v1/api-keys", body: Array(#"{"name":"a\\u0000b","scopes":["read"]}"#.utf8))
+        XCTAssertEqual(backslash.status, 201, backslash.text)
 
         // The audit log lists the state-changing calls with their request ids.
         let audit = try acme.client.get("/v1/audit-log?limit=100")
