@@ -39,9 +39,9 @@ final class HostCall {
     let args: [UInt8]
     let state: TransactionState
     let keyCache: PublicKeyCache
-    /// Unowned: the store owns the host functions, which own this object. The runtime keeps the
-    /// store alive for the call and clears `memory` (which also refers to the store) after it, so
-    /// that the store, its functions and this object are freed together.
+    /// Unowned: the instance's store outlives the call. The runtime clears its `HostSlot` and
+    /// `memory` after the call, so this object is freed when the call ends, whether the instance
+    /// goes back to the pool or not.
     unowned let store: Store
     let budget: UInt64
     var memory: Memory?
@@ -253,12 +253,14 @@ enum HostAPI {
     static let byName: [String: HostFunction] = Dictionary(uniqueKeysWithValues: functions.map { ($0.name, $0) })
 
     /// The imports of one call: every host function bound to `call`.
-    static func imports(for call: HostCall, store: Store) -> Imports {
+    /// The host functions, bound to whatever call `slot` holds when the guest calls them.
+    static func imports(for slot: HostSlot, store: Store) -> Imports {
         var imports = Imports()
         for function in functions {
             let body = function.body
             let (name, base) = (function.name, function.baseFuel)
             imports.define(module: module, name: name, Function(store: store, parameters: function.parameters, results: function.results, raw: { _, parameters, results in
+                guard let call = slot.call else { throw ContractError.hostCall(function: name, reason: "called outside a contract call") }
                 call.function = name
                 try call.charge(base)
                 try body(call, parameters, results)

@@ -8,6 +8,8 @@ final class BlockState {
     /// Writes of earlier transactions of the block, by contract; nil deletes.
     private(set) var pending: [String: [[UInt8]: [UInt8]?]] = [:]
     private var baseCache: [StateKey: [UInt8]?] = [:]
+    /// Contract registry entries decoded during this block, with the bytes they were decoded from.
+    var records: [String: (bytes: [UInt8], record: ContractRecord)] = [:]
 
     init(base: any WorldState) { self.base = base }
 

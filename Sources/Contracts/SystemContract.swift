@@ -53,7 +53,11 @@ struct SystemContract {
 
     static func record(of contract: String, in state: TransactionState) throws -> ContractRecord? {
         guard let bytes = try state.value(of: recordKey(contract)) else { return nil }
-        return try JSONDecoder().decode(ContractRecord.self, from: Data(bytes))
+        // Decoded once per block and contract while its stored bytes stay the same.
+        if let cached = state.block.records[contract], cached.bytes == bytes { return cached.record }
+        let record = try JSONDecoder().decode(ContractRecord.self, from: Data(bytes))
+        state.block.records[contract] = (bytes, record)
+        return record
     }
 
     private var limits: Limits { executor.limits }

@@ -78,6 +78,11 @@ public struct Limits: Sendable, Equatable {
     public var contractQueryFuel: UInt64 = 100_000_000
     /// Compiled modules kept in memory, by code hash. Default: 64.
     public var contractModuleCacheEntries: Int = 64
+    /// Warm instances kept idle per module, reset between calls (0: a fresh store for every
+    /// call). Default: 4.
+    public var contractWarmInstancesPerModule: Int = 4
+    /// Most bytes (memory and its reset image) all idle warm instances may hold. Default: 256 MiB.
+    public var contractWarmInstanceBytesMax: Int = 256 << 20
     /// Longest state key. Default: 1 KiB (the schema's CHECK).
     public var contractKeyBytesMax: Int = 1024
     /// Largest state value one write may store. Default: 256 KiB (the schema allows 1 MiB).
