@@ -86,6 +86,11 @@ public final class ChainWorker: @unchecked Sendable {
     /// Verdicts on proposals of the next height that this node did not build, by block hash.
     private var judged: [[UInt8]: Bool] = [:]
     private var inbox: [(to: Int, from: Int, message: ConsensusMessage)] = []
+    /// Hosted validators' states not yet in the write-ahead log, and the messages of their steps,
+    /// held until the log has them: the states of one round of steps are written in one
+    /// PostgreSQL transaction (one flush to disk) instead of one each.
+    private var unlogged: [Int: HardState] = [:]
+    private var held: [(to: Int, from: Int, message: ConsensusMessage)] = []
     private var draining = false
     private var valueWanted: [(validator: Int, height: UInt64, round: UInt32)] = []
     private var timer: (any DispatchSourceTimer)?
@@ -249,21 +254,14 @@ public final class ChainWorker: @unchecked Sendable {
     private var nextHeight: UInt64 { head.map { $0.height + 1 } ?? 0 }
 
     private func handle(_ ready: Ready, of index: Int) {
-        if let state = ready.hardState, case .bft = engines[index] {
-            // The write-ahead log, before any message of this step leaves.
-            do {
-                let json = String(decoding: try JSONEncoder().encode(try interned(state)), as: UTF8.self)
-                try log.save(validator: index, height: state.height, state: json, pool: pool)
-            } catch {
-                // Without the log a validator could later sign twice: stop this chain instead.
-                fail("cannot write the consensus log: \(error)")
-                return
-            }
-        }
+        // The write-ahead log before any message of this step leaves: the state waits for the
+        // next `writeLog`, and the step's messages wait with it.
+        if let state = ready.hardState, case .bft = engines[index] { unlogged[index] = state }
+        let outgoing = unlogged.isEmpty ? \ChainWorker.inbox : \ChainWorker.held
         for message in ready.broadcast {
-            for peer in engines.keys where peer != index { inbox.append((peer, index, message)) }
+            for peer in engines.keys where peer != index { self[keyPath: outgoing].append((peer, index, message)) }
         }
-        for (peer, message) in ready.direct where engines[peer] != nil { inbox.append((peer, index, message)) }
+        for (peer, message) in ready.direct where engines[peer] != nil { self[keyPath: outgoing].append((peer, index, message)) }
         for decision in ready.decisions { commit(decision) }
         if let (height, round) = ready.proposalNeeded { valueWanted.append((index, height, round)) }
     }
@@ -282,9 +280,38 @@ public final class ChainWorker: @unchecked Sendable {
                 handle(ready, of: to)
                 continue
             }
+            if !unlogged.isEmpty || !held.isEmpty {
+                guard writeLog() else { break }
+                continue
+            }
             guard provideValue() else { break }
         }
+        if !stopped, !unlogged.isEmpty || !held.isEmpty { _ = writeLog() }
         updateTimer()
+    }
+
+    /// Writes the hosted validators' pending states in one transaction, then lets their held
+    /// messages go. False if the log cannot be written (the chain stops: without the log a
+    /// validator could later sign twice).
+    private func writeLog() -> Bool {
+        if !unlogged.isEmpty {
+            do {
+                try pool.transaction { connection in
+                    for (index, state) in unlogged.sorted(by: { $0.key < $1.key }) {
+                        let json = String(decoding: try JSONEncoder().encode(try interned(state, on: connection)), as: UTF8.self)
+                        try log.save(validator: index, height: state.height, state: json, on: connection)
+                    }
+                }
+            } catch {
+                storedValues.removeAll()
+                fail("cannot write the consensus log: \(error)")
+                return false
+            }
+            unlogged.removeAll()
+        }
+        inbox += held
+        held.removeAll()
+        return true
     }
 
     /// Gives a waiting proposer a block, if there are transactions; returns whether it did.
@@ -433,11 +460,11 @@ public final class ChainWorker: @unchecked Sendable {
     }
 
     /// The state with every block value replaced by a reference; each value is stored once.
-    private func interned(_ state: HardState) throws -> HardState {
+    private func interned(_ state: HardState, on connection: PostgresConnection) throws -> HardState {
         try WALValues.intern(state) { value in
             let hash = SHA256.hash(value)
             if !storedValues.contains(hash) {
-                try log.saveValue(height: state.height, hash: hash, value: value, pool: pool)
+                try log.saveValue(height: state.height, hash: hash, value: value, on: connection)
                 if storedValues.count > 64 { storedValues.removeAll() }
                 storedValues.insert(hash)
             }

@@ -449,9 +449,9 @@ extension Platform {
         view.error = error?.isEmpty == false ? error : nil
         if events {
             view.events = try pool.withConnection { connection in
-                try connection.query(sql: """
+                try connection.query(PostgresStatement("chain.tx.events.\(schema)", """
                     SELECT seq, event_index, contract, topic, data FROM \(schema).events WHERE height = $1 AND tx_index = $2 ORDER BY event_index
-                    """, name: "chain.tx.events.\(schema)", [.int(Int64(height)), .int(index)]).rows.map { event in
+                    """), [.int(Int64(height)), .int(index)]).rows.map { event in
                     EventView(chain: envelope?.chainID, seq: try event.decode(column: 0), height: height, txIndex: index,
                               eventIndex: try event.decode(column: 1),
                               contract: try event.decode(column: 2), topic: try event.decode(column: 3), bytes: try event.decode(column: 4))
@@ -463,8 +463,10 @@ extension Platform {
 
     func committedStatus(_ record: ChainRecord, id: [UInt8]) throws -> TransactionStatusView? {
         guard let row = try pool.withConnection({ connection in
-            try connection.query(sql: "SELECT \(Self.transactionColumns) FROM \(record.schema).transactions t WHERE t.tx_id = $1",
-                                 name: "chain.tx.get.\(record.schema)", [.bytea(id)]).first
+            // Prepared once per connection and chain: every submission runs it.
+            try connection.query(PostgresStatement("chain.tx.get.\(record.schema)",
+                                                   "SELECT \(Self.transactionColumns) FROM \(record.schema).transactions t WHERE t.tx_id = $1"),
+                                 [.bytea(id)]).first
         }) else { return nil }
         return try transactionView(row, schema: record.schema, events: true)
     }

@@ -15,24 +15,30 @@ public struct PostgresConsensusLog: Sendable {
     /// Replaces `validator`'s state; durable when it returns (the pool's connections commit each
     /// statement, and PostgreSQL's synchronous commit is on).
     public func save(validator: Int, height: UInt64, state: String, pool: PostgresPool) throws {
-        _ = try pool.withConnection { connection in
-            try connection.query(PostgresStatement("wal.save.\(schema)", """
-                INSERT INTO \(table) (validator, height, state) VALUES ($1, $2, $3::jsonb)
-                ON CONFLICT (validator) DO UPDATE SET height = EXCLUDED.height, state = EXCLUDED.state, updated_at = now()
-                """), [.int(Int64(validator)), .int(Int64(height)), .text(state)])
-        }
+        try pool.withConnection { try save(validator: validator, height: height, state: state, on: $0) }
+    }
+
+    /// Replaces `validator`'s state on `connection` (inside the caller's transaction, if any).
+    public func save(validator: Int, height: UInt64, state: String, on connection: PostgresConnection) throws {
+        _ = try connection.query(PostgresStatement("wal.save.\(schema)", """
+            INSERT INTO \(table) (validator, height, state) VALUES ($1, $2, $3::jsonb)
+            ON CONFLICT (validator) DO UPDATE SET height = EXCLUDED.height, state = EXCLUDED.state, updated_at = now()
+            """), [.int(Int64(validator)), .int(Int64(height)), .text(state)])
     }
 
     /// Stores a proposed value of `height` once (by its hash), and drops values of heights below it.
     public func saveValue(height: UInt64, hash: [UInt8], value: [UInt8], pool: PostgresPool) throws {
-        _ = try pool.withConnection { connection in
-            try connection.query(PostgresStatement("wal.value.save.\(schema)", """
-                INSERT INTO \(quoteIdentifier(schema)).consensus_values (height, hash, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
-                """), [.int(Int64(height)), .bytea(hash), .bytea(value)])
-            try connection.query(PostgresStatement("wal.value.prune.\(schema)", """
-                DELETE FROM \(quoteIdentifier(schema)).consensus_values WHERE height < $1
-                """), [.int(Int64(height))])
-        }
+        try pool.withConnection { try saveValue(height: height, hash: hash, value: value, on: $0) }
+    }
+
+    /// `saveValue` on `connection`.
+    public func saveValue(height: UInt64, hash: [UInt8], value: [UInt8], on connection: PostgresConnection) throws {
+        _ = try connection.query(PostgresStatement("wal.value.save.\(schema)", """
+            INSERT INTO \(quoteIdentifier(schema)).consensus_values (height, hash, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
+            """), [.int(Int64(height)), .bytea(hash), .bytea(value)])
+        _ = try connection.query(PostgresStatement("wal.value.prune.\(schema)", """
+            DELETE FROM \(quoteIdentifier(schema)).consensus_values WHERE height < $1
+            """), [.int(Int64(height))])
     }
 
     /// The stored values of `height`, by hash.
