@@ -139,20 +139,19 @@ public struct Router: Sendable {
             candidates = exact.map { ($0, [:], Int.max) }
         } else {
             for route in routes where route.segments.count == parts.count {
-                var parameters: [String: String] = [:]
+                // Literals first, without allocating; parameters are decoded only for a match.
                 var literals = 0
-                var matched = true
-                for (segment, part) in zip(route.segments, parts) {
-                    switch segment {
-                    case .literal(let text):
-                        if text != part { matched = false }
-                        literals += 1
-                    case .parameter(let name):
-                        parameters[name] = String(part).removingPercentEncodingASCII
-                    }
-                    if !matched { break }
+                let matched = zip(route.segments, parts).allSatisfy { segment, part in
+                    guard case .literal(let text) = segment else { return true }
+                    literals += 1
+                    return text.utf8.elementsEqual(part.utf8)
                 }
-                if matched { candidates.append((route, parameters, literals)) }
+                guard matched else { continue }
+                var parameters: [String: String] = [:]
+                for case (.parameter(let name), let part) in zip(route.segments, parts) {
+                    parameters[name] = String(part).removingPercentEncodingASCII
+                }
+                candidates.append((route, parameters, literals))
             }
         }
         return pick(candidates, method: method)
@@ -182,7 +181,8 @@ public struct Router: Sendable {
 extension String {
     /// Decodes `%XX` escapes; leaves the text unchanged if an escape is malformed.
     var removingPercentEncodingASCII: String {
-        guard contains("%") else { return self }
+        // utf8.contains: String.contains(String) would go through Foundation's locale-aware search.
+        guard utf8.contains(UInt8(ascii: "%")) else { return self }
         var bytes: [UInt8] = []
         var iterator = Array(utf8).makeIterator()
         while let byte = iterator.next() {

@@ -83,6 +83,8 @@ public final class ChainWorker: @unchecked Sendable {
     private var executed: [[UInt8]: [ExecutedTransaction]] = [:]
     /// Hashes of values stored in the consensus log's value table by this worker.
     private var storedValues: Set<[UInt8]> = []
+    /// The last value interned into the log and its hash.
+    private var lastInterned: (value: [UInt8], hash: [UInt8])?
     /// Verdicts on proposals of the next height that this node did not build, by block hash.
     private var judged: [[UInt8]: Bool] = [:]
     private var inbox: [(to: Int, from: Int, message: ConsensusMessage)] = []
@@ -462,7 +464,14 @@ public final class ChainWorker: @unchecked Sendable {
     /// The state with every block value replaced by a reference; each value is stored once.
     private func interned(_ state: HardState, on connection: PostgresConnection) throws -> HardState {
         try WALValues.intern(state) { value in
-            let hash = SHA256.hash(value)
+            // The same block is interned at every step of its height: hash it once.
+            let hash: [UInt8]
+            if let last = lastInterned, last.value == value {
+                hash = last.hash
+            } else {
+                hash = SHA256.hash(value)
+                lastInterned = (value, hash)
+            }
             if !storedValues.contains(hash) {
                 try log.saveValue(height: state.height, hash: hash, value: value, on: connection)
                 if storedValues.count > 64 { storedValues.removeAll() }

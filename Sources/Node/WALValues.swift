@@ -12,12 +12,14 @@ public enum WALValues {
 
     /// `state` with each value replaced by `tag + store(value)` (store returns the value's hash).
     public static func intern(_ state: HardState, store: ([UInt8]) throws -> [UInt8]) throws -> HardState {
-        var cache: [[UInt8]: [UInt8]] = [:]
+        // A state names one or two distinct values; a short list compared with == (which starts
+        // with a storage-identity check) is far cheaper than hashing whole blocks as dictionary keys.
+        var cache: [(value: [UInt8], reference: [UInt8])] = []
         func reference(_ value: [UInt8]) throws -> [UInt8] {
             guard value.count > tag.count + 32 else { return value }
-            if let known = cache[value] { return known }
+            if let known = cache.first(where: { $0.value == value }) { return known.reference }
             let made = tag + (try store(value))
-            cache[value] = made
+            cache.append((value, made))
             return made
         }
         var result = state
