@@ -7,9 +7,10 @@ internal import Ledger
 internal import WAT
 
 /// `hanse bench contracts`: contract calls per second through the executor (validation, module
-/// cache, fresh store per call, host calls, overlays), for a small state-writing method and for a
-/// token transfer built with the Embedded Swift or C SDK. State is in memory and the envelopes
-/// are signed before the clock starts, so the figures are execution alone.
+/// cache, warm instances or a fresh store per call, host calls, overlays), for a small
+/// state-writing method and for a token transfer built with the Embedded Swift or C SDK, each
+/// measured with warm instances (the default) and with a fresh store for every call. State is in
+/// memory and the envelopes are signed before the clock starts, so the figures are execution alone.
 struct ContractBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "contracts", abstract: "Contract calls/s: a small state-writing method, and a token transfer.")
@@ -43,8 +44,10 @@ struct ContractBench: ParsableCommand {
 
         // 1. The small state-writing method.
         let writerCode = try wat2wasm(Self.writer)
-        try measure(name: "put (one 64-byte state write)", code: writerCode, admin: admin, setup: []) { index in
-            ("put", #"{"doc":"\#(String(format: "%016x", index))","hash":"\#(String(repeating: "ab", count: 16))"}"#)
+        for warm in [true, false] {
+            try measure(name: "put (one 64-byte state write)", warm: warm, code: writerCode, admin: admin, setup: []) { index in
+                ("put", #"{"doc":"\#(String(format: "%016x", index))","hash":"\#(String(repeating: "ab", count: 16))"}"#)
+            }
         }
 
         // 2. A token transfer through the SDK-built points contract.
@@ -52,9 +55,11 @@ struct ContractBench: ParsableCommand {
         let holders = try (0..<100).map { _ in try PrivateKey.generate(.ed25519) }
         let addresses = holders.map { TransactionEnvelope.address(algorithm: $0.algorithm, publicKey: $0.publicKey.raw) }
         let mints = addresses.map { ("mint", #"{"to":"\#($0)","amount":1000000000}"#, admin) }
-        try measure(name: "token transfer (points, JSON args, 2 reads + 2 writes + event)", code: tokenCode, admin: admin, setup: mints,
-                    signers: holders) { index in
-            ("transfer", #"{"to":"\#(addresses[(index + 1) % addresses.count])","amount":\#(1 + index % 7)}"#)
+        for warm in [true, false] {
+            try measure(name: "token transfer (points, JSON args, 2 reads + 2 writes + event)", warm: warm, code: tokenCode, admin: admin,
+                        setup: mints, signers: holders) { index in
+                ("transfer", #"{"to":"\#(addresses[(index + 1) % addresses.count])","amount":\#(1 + index % 7)}"#)
+            }
         }
     }
 
@@ -75,10 +80,14 @@ struct ContractBench: ParsableCommand {
     }
 
     /// Deploys `code`, runs `setup` calls, then times `calls` calls of `call(index)` in blocks.
-    private func measure(name: String, code: [UInt8], admin: PrivateKey, setup: [(String, String, PrivateKey)],
+    /// `warm`: warm instances as in production; otherwise a fresh store for every call.
+    private func measure(name: String, warm: Bool, code: [UInt8], admin: PrivateKey, setup: [(String, String, PrivateKey)],
                          signers: [PrivateKey]? = nil, call: (Int) -> (String, String)) throws {
         let adminAddress = TransactionEnvelope.address(algorithm: admin.algorithm, publicKey: admin.publicKey.raw)
-        let executor = ContractExecutor(runtime: ContractRuntime(), rules: ChainRules(admins: [adminAddress]))
+        var limits = Limits()
+        if !warm { limits.contractWarmInstancesPerModule = 0 }
+        let runtime = ContractRuntime(limits: limits)
+        let executor = ContractExecutor(runtime: runtime, rules: ChainRules(admins: [adminAddress]))
         let state = MemoryWorldState()
         var height: UInt64 = 1
         func envelope(_ contract: String, _ method: String, _ args: String, _ signer: PrivateKey) throws -> TransactionEnvelope {
@@ -116,8 +125,10 @@ struct ContractBench: ParsableCommand {
             }
         }
         let seconds = (clock.now - start).secondsDouble
-        print(String(format: "  %@: %.0f calls/s, %.1f µs per call, %llu gas per call, %d failed (code %d bytes)",
-                     name, Double(calls) / seconds, seconds / Double(calls) * 1e6, gas / UInt64(calls), failures, code.count))
+        let counts = runtime.instanceCounts
+        print(String(format: "  %@, %@: %.0f calls/s, %.1f µs per call, %llu gas per call, %d failed (code %d bytes; %d calls warm, %d fresh)",
+                     name, warm ? "warm instances" : "fresh store per call", Double(calls) / seconds, seconds / Double(calls) * 1e6,
+                     gas / UInt64(calls), failures, code.count, counts.warm, counts.fresh))
         if failures > 0 { throw ValidationError("\(failures) calls failed") }
     }
 }
