@@ -113,7 +113,12 @@ public struct RequestContext: Sendable {
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.first.map({ String($0).removingPercentEncodingASCII }) == name else { continue }
-            return parts.count == 2 ? String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncodingASCII : ""
+            guard parts.count == 2 else { return "" }
+            // `+` as space on the bytes: Foundation's replacingOccurrences is a locale-aware search.
+            let value = parts[1].utf8.contains(UInt8(ascii: "+"))
+                ? String(decoding: parts[1].utf8.map { $0 == UInt8(ascii: "+") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+                : String(parts[1])
+            return value.removingPercentEncodingASCII
         }
         return nil
     }

@@ -34,6 +34,9 @@ final class APIApplicationTests: XCTestCase {
                 throw Secret()
             },
             Route("GET", "/v1/items/{item}") { context in try jsonResponse(["item": try context.parameter("item")]) },
+            Route("GET", "/v1/echo") { context in
+                try jsonResponse(["q": context.query("q") ?? "(none)", "flag": context.query("flag") ?? "(none)", "other": context.query("other") ?? "(none)"])
+            },
         ]
         let configuration = APIConfiguration(cors: CORSConfiguration(allowedOrigins: ["https://app.example"]),
                                              verifyOperatorToken: { $0 == Self.operatorToken }, rateLimiter: rateLimiter)
@@ -109,6 +112,22 @@ final class APIApplicationTests: XCTestCase {
         XCTAssertEqual(try post("{}", contentType: "text/plain").status, 415)
         let tooLarge = try post("{\"amount\":5,\"to\":{\"name\":\"" + String(repeating: "x", count: 64) + "\"}}")
         XCTAssertEqual(tooLarge.status, 413, "the route allows 64 bytes")
+    }
+
+    func testQueryAndPathParametersAreDecoded() throws {
+        let server = try startServer()
+        defer { server.shutdown(grace: .seconds(1)) }
+        func echo(_ target: String) throws -> [String: String] {
+            let response = try request(server, "GET \(target) HTTP/1.1\r\nHost: x\r\n\r\n")
+            XCTAssertEqual(response.status, 200, target)
+            return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(response.body)) as? [String: String])
+        }
+        XCTAssertEqual(try echo("/v1/echo?q=a+b%2Bc%20d&flag"), ["q": "a b+c d", "flag": "", "other": "(none)"])
+        XCTAssertEqual(try echo("/v1/echo?%71=first&q=second"), ["q": "first", "flag": "(none)", "other": "(none)"], "the first match wins, names are decoded")
+        XCTAssertEqual(try echo("/v1/echo?q=%E4%B8%AD%zz"), ["q": "%E4%B8%AD%zz", "flag": "(none)", "other": "(none)"], "a malformed escape leaves the text as it was")
+        XCTAssertEqual(try echo("/v1/echo?q=%E4%B8%AD"), ["q": "中", "flag": "(none)", "other": "(none)"])
+        let item = try request(server, "GET /v1/items/a%2Fb+c HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(try XCTUnwrap(JSONSerialization.jsonObject(with: Data(item.body)) as? [String: String])["item"], "a/b+c", "+ is literal in a path")
     }
 
     func testOperatorRoutesNeedTheOperatorToken() throws {
