@@ -35,6 +35,8 @@ public final class Platform: PlatformService, @unchecked Sendable {
     /// (changes made on this node drop them at once).
     let chainCache = Mutex<[String: (record: ChainRecord, expires: UInt64)]>([:])
     let revokedCache = Mutex<[String: (keys: Set<[UInt8]>, expires: UInt64)]>([:])
+    /// The batched committed-id check of submissions, per chain.
+    let committedLookups = Mutex<[String: BatchedLookup]>([:])
     static let cacheMilliseconds: UInt64 = 1_000
     /// Transactions per second per tenant (its quota), as token buckets with a burst of two seconds' worth.
     let transactionBuckets = TokenBucketRateLimiter(ratePerSecond: 1, burst: 1)

@@ -326,7 +326,8 @@ extension Platform {
         let id = envelope.id
         let answer = Once(done)
         // Registered first: a commit after this point wakes the waiter; one before it is in
-        // PostgreSQL, which the single lookup below sees. One database read per submission.
+        // PostgreSQL, which the lookup below sees. Concurrent submissions to a chain share that
+        // lookup (one query for all that arrive while one runs).
         let token = wait.map { _ in
             worker.onCommit(of: id) { committed in
                 DispatchQueue.global().async { answer.fire(.success(Self.statusView(committed))) }
@@ -334,7 +335,7 @@ extension Platform {
         }
         func giveUp() { if let token { worker.cancelWait(of: id, token: token) } }
         do {
-            if let committed = try committedStatus(record, id: id) {
+            if try committedLookup(record).contains(id), let committed = try committedStatus(record, id: id) {
                 giveUp()
                 return answer.fire(.success(committed))
             }
@@ -459,6 +460,19 @@ extension Platform {
             }
         }
         return view
+    }
+
+    /// The chain's batched check of whether ids are in its ledger.
+    func committedLookup(_ record: ChainRecord) throws -> BatchedLookup {
+        if let lookup = committedLookups.withLock({ $0[record.id] }) { return lookup }
+        let store = try PostgresChainStore(schema: record.schema)
+        let pool = self.pool
+        let lookup = BatchedLookup { ids in try store.committed(ids, pool: pool) }
+        return committedLookups.withLock { lookups in
+            if let existing = lookups[record.id] { return existing }
+            lookups[record.id] = lookup
+            return lookup
+        }
     }
 
     func committedStatus(_ record: ChainRecord, id: [UInt8]) throws -> TransactionStatusView? {
