@@ -24,21 +24,25 @@ public struct TransactionError: Error, Sendable, Equatable, CustomStringConverti
 /// binary encoding specified in docs/signing.md; the transaction id is SHA-256 of those bytes
 /// (not of the signature, which for ECDSA can be altered without the key).
 public struct TransactionEnvelope: Sendable, Equatable {
-    public var chainID: String
-    public var contract: String
-    public var method: String
+    public var chainID: String { didSet { encode() } }
+    public var contract: String { didSet { encode() } }
+    public var method: String { didSet { encode() } }
     /// The arguments, a JSON document as bytes.
-    public var args: [UInt8]
+    public var args: [UInt8] { didSet { encode() } }
     /// Random bytes chosen by the client, so that two identical calls are two transactions.
-    public var nonce: [UInt8]
-    public var validUntil: ValidUntil
+    public var nonce: [UInt8] { didSet { encode() } }
+    public var validUntil: ValidUntil { didSet { encode() } }
     /// The most fuel the call may burn (gas used = fuel consumed); the chain caps it further.
-    public var gasLimit: UInt64
-    public var algorithm: SignatureAlgorithm
+    public var gasLimit: UInt64 { didSet { encode() } }
+    public var algorithm: SignatureAlgorithm { didSet { encode() } }
     /// The signer's raw public key.
-    public var signer: [UInt8]
+    public var signer: [UInt8] { didSet { encode() } }
     /// The raw signature over `signedBytes` (64 bytes).
     public var signature: [UInt8]
+    /// `signedBytes` and `id`, kept up to date by every change of a signed field: the node asks
+    /// for them many times per transaction (mempool, execution, roots, commit).
+    public private(set) var signedBytes: [UInt8] = []
+    public private(set) var id: [UInt8] = []
 
     /// Domain tag of the signed bytes: nothing else Hanse signs starts with it.
     public static let domain = "HANSE-TX"
@@ -61,11 +65,12 @@ public struct TransactionEnvelope: Sendable, Equatable {
         self.algorithm = algorithm
         self.signer = signer
         self.signature = signature
+        encode()
     }
 
-    /// The bytes that are signed: domain tag, version, then the nine fields in order, each
-    /// length-prefixed (docs/signing.md).
-    public var signedBytes: [UInt8] {
+    /// Computes the bytes that are signed: domain tag, version, then the nine fields in order,
+    /// each length-prefixed (docs/signing.md), and the id, SHA-256 of those bytes.
+    private mutating func encode() {
         var writer = ByteWriter(domain: Self.domain, version: Self.version)
         writer.field(chainID)
         writer.field(contract)
@@ -87,11 +92,9 @@ public struct TransactionEnvelope: Sendable, Equatable {
         var gas = ByteWriter()
         gas.u64(gasLimit)
         writer.field(gas.bytes)
-        return writer.bytes
+        signedBytes = writer.bytes
+        id = SHA256.hash(signedBytes)
     }
-
-    /// SHA-256 of `signedBytes`.
-    public var id: [UInt8] { SHA256.hash(signedBytes) }
 
     /// Checks sizes and names against `limits`; reports the first problem with its field.
     public func validate(limits: Limits = Limits()) throws(TransactionError) {
