@@ -51,6 +51,8 @@ struct ServeCommand: ParsableCommand {
         try announceOperatorToken(handle: handle, environment: environment, logger: logger)
 
         let limits = Limits()
+        // The defaults hold together; the check guards whoever changes them.
+        if let problem = limits.validate() { throw ValidationError("inconsistent limits: \(problem)") }
         let platform = try makePlatform(handle: handle, limits: limits, logger: logger, environment: environment)
         defer { platform.stop() }
         try platform.start()

@@ -182,6 +182,10 @@ public struct Limits: Sendable, Equatable {
             return "systemArgsBytesMax (\(systemArgsBytesMax)) must hold contractCodeBytesMax (\(contractCodeBytesMax)) in base64 plus 1 KiB"
         }
         if contractQueryFuel > contractFuelMax { return "contractQueryFuel must not exceed contractFuelMax" }
+        if !(0...64).contains(contractWarmInstancesPerModule) {
+            return "contractWarmInstancesPerModule must be 0 to 64, got \(contractWarmInstancesPerModule)"
+        }
+        if contractWarmInstanceBytesMax < 0 { return "contractWarmInstanceBytesMax must not be negative" }
         if contractFuelMax > txGasLimitMax { return "contractFuelMax must not exceed txGasLimitMax" }
         return nil
     }

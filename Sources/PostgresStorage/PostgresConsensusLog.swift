@@ -12,13 +12,9 @@ public struct PostgresConsensusLog: Sendable {
         self.table = "\(quoteIdentifier(schema)).consensus_wal"
     }
 
-    /// Replaces `validator`'s state; durable when it returns (the pool's connections commit each
-    /// statement, and PostgreSQL's synchronous commit is on).
-    public func save(validator: Int, height: UInt64, state: String, pool: PostgresPool) throws {
-        try pool.withConnection { try save(validator: validator, height: height, state: state, on: $0) }
-    }
-
-    /// Replaces `validator`'s state on `connection` (inside the caller's transaction, if any).
+    /// Replaces `validator`'s state on `connection`. Durable when the caller's transaction
+    /// commits (PostgreSQL's synchronous commit is on); the worker writes all hosted validators'
+    /// states of a round of steps in one transaction.
     public func save(validator: Int, height: UInt64, state: String, on connection: PostgresConnection) throws {
         _ = try connection.query(PostgresStatement("wal.save.\(schema)", """
             INSERT INTO \(table) (validator, height, state) VALUES ($1, $2, $3::jsonb)
@@ -26,12 +22,8 @@ public struct PostgresConsensusLog: Sendable {
             """), [.int(Int64(validator)), .int(Int64(height)), .text(state)])
     }
 
-    /// Stores a proposed value of `height` once (by its hash), and drops values of heights below it.
-    public func saveValue(height: UInt64, hash: [UInt8], value: [UInt8], pool: PostgresPool) throws {
-        try pool.withConnection { try saveValue(height: height, hash: hash, value: value, on: $0) }
-    }
-
-    /// `saveValue` on `connection`.
+    /// Stores a proposed value of `height` once (by its hash) on `connection`, and drops values
+    /// of heights below it.
     public func saveValue(height: UInt64, hash: [UInt8], value: [UInt8], on connection: PostgresConnection) throws {
         _ = try connection.query(PostgresStatement("wal.value.save.\(schema)", """
             INSERT INTO \(quoteIdentifier(schema)).consensus_values (height, hash, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING

@@ -26,6 +26,12 @@ final class CoreTests: XCTestCase {
         limits = Limits()
         limits.consensusTick = .zero
         XCTAssertEqual(limits.validate(), "consensusTick must be positive")
+        limits = Limits()
+        limits.contractWarmInstancesPerModule = -1
+        XCTAssertEqual(limits.validate(), "contractWarmInstancesPerModule must be 0 to 64, got -1")
+        limits = Limits()
+        limits.contractWarmInstanceBytesMax = -1
+        XCTAssertEqual(limits.validate(), "contractWarmInstanceBytesMax must not be negative")
     }
 
     func testSeededRandomIsReproducible() {
