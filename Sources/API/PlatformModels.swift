@@ -157,6 +157,8 @@ public struct ChainView: Codable, Sendable, Equatable {
     public var validators: [ValidatorView]
     public var blockTransactionsMax: Int
     public var fuelMax: UInt64
+    /// `members` or `open`: who may call contracts.
+    public var access: String
     /// Height of the latest block; nil while provisioning.
     public var height: UInt64?
     public var latestBlockHash: String?
@@ -164,7 +166,7 @@ public struct ChainView: Codable, Sendable, Equatable {
     public var mempool: Int?
     public var createdAt: String
     public init(id: String, name: String, consensus: String, status: String, failure: String?, validators: [ValidatorView],
-                blockTransactionsMax: Int, fuelMax: UInt64, height: UInt64?, latestBlockHash: String?, genesisHash: String?,
+                blockTransactionsMax: Int, fuelMax: UInt64, access: String, height: UInt64?, latestBlockHash: String?, genesisHash: String?,
                 mempool: Int?, createdAt: String) {
         self.id = id
         self.name = name
@@ -174,6 +176,7 @@ public struct ChainView: Codable, Sendable, Equatable {
         self.validators = validators
         self.blockTransactionsMax = blockTransactionsMax
         self.fuelMax = fuelMax
+        self.access = access
         self.height = height
         self.latestBlockHash = latestBlockHash
         self.genesisHash = genesisHash
@@ -192,7 +195,9 @@ public struct CreateChainRequest: APIRequestBody, Sendable {
     public var validatorAlgorithm: String?
     public var blockTransactionsMax: Int?
     public var fuelMax: UInt64?
-    public static let fields: Set<String> = ["name", "consensus", "validators", "validator_algorithm", "block_transactions_max", "fuel_max"]
+    /// Who may call contracts: `members` (default; signers with the writer or admin role) or `open`.
+    public var access: String?
+    public static let fields: Set<String> = ["name", "consensus", "validators", "validator_algorithm", "block_transactions_max", "fuel_max", "access"]
 }
 
 public struct IdentityView: Codable, Sendable, Equatable {

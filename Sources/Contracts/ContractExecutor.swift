@@ -9,10 +9,13 @@ public struct ChainRules: Sendable, Equatable {
     public var admins: Set<String>
     /// Most fuel one transaction may burn on this chain (further capped by `Limits.contractFuelMax`).
     public var fuelMax: UInt64
+    /// Who may call contracts other than `_system`.
+    public var access: ChainAccess
 
-    public init(admins: Set<String>, fuelMax: UInt64 = Limits().contractFuelMax) {
+    public init(admins: Set<String>, fuelMax: UInt64 = Limits().contractFuelMax, access: ChainAccess = .open) {
         self.admins = admins
         self.fuelMax = fuelMax
+        self.access = access
     }
 }
 
@@ -41,12 +44,19 @@ public final class ContractExecutor: TransactionExecutor {
         let blockState = BlockState(base: state)
         var executed: [ExecutedTransaction] = []
         executed.reserveCapacity(transactions.count)
+        if rules.access == .members {
+            // Every signer's role in one storage round trip rather than one per transaction.
+            try blockState.prefetch(Set(transactions.lazy.filter { $0.contract != TransactionEnvelope.systemContract }
+                .map { SystemContract.roleKey($0.signerAddress) }))
+        }
         for envelope in transactions {
             let transactionState = TransactionState(block: blockState)
             let environment = CallEnvironment(caller: envelope.signerAddress, txID: envelope.id, block: block)
             let budget = min(envelope.gasLimit, limits.contractFuelMax, rules.fuelMax)
             let outcome: CallOutcome
-            if envelope.contract == TransactionEnvelope.systemContract {
+            if let refusal = try refusal(of: environment.caller, contract: envelope.contract, state: transactionState) {
+                outcome = CallOutcome(failure: refusal, result: [], events: [], logs: [], fuelUsed: 0)
+            } else if envelope.contract == TransactionEnvelope.systemContract {
                 outcome = try SystemContract(executor: self, state: transactionState, environment: environment, budget: budget)
                     .run(method: envelope.method, args: envelope.args)
             } else {
@@ -64,6 +74,18 @@ public final class ContractExecutor: TransactionExecutor {
             }
         }
         return executed
+    }
+
+    /// Why `caller` may not call `contract` on this chain, or nil when it may. On a members-only
+    /// chain a contract call needs the writer or admin role (genesis admins hold admin); the role
+    /// key enters the transaction's read set. `_system` methods apply their own rules.
+    func refusal(of caller: String, contract: String, state: TransactionState) throws -> ContractError? {
+        guard rules.access == .members, contract != TransactionEnvelope.systemContract, !rules.admins.contains(caller) else { return nil }
+        switch try state.value(of: SystemContract.roleKey(caller)).map({ String(decoding: $0, as: UTF8.self) }) {
+        case "writer", "admin": return nil
+        case let role?: return .forbidden("signer \(caller) has role \(role) on this chain; calling contracts needs writer or admin")
+        case nil: return .forbidden("signer \(caller) is not a member of this chain; calling contracts needs the writer or admin role")
+        }
     }
 
     /// Runs a method read-only against `state`: the same code, but any write or event is an error.

@@ -21,6 +21,14 @@ final class BlockState {
         return value
     }
 
+    /// Reads `keys` from the committed state in one batch, so later reads of them are cache hits.
+    func prefetch(_ keys: Set<StateKey>) throws {
+        let missing = keys.filter { pending[$0.contract]?[$0.key] == nil && baseCache[$0] == nil }
+        guard !missing.isEmpty else { return }
+        let found = try base.values(of: Array(missing))
+        for key in missing { baseCache[key] = .some(found[key]) }
+    }
+
     func apply(_ writes: [StateWrite]) {
         for write in writes { pending[write.contract, default: [:]][write.key] = .some(write.value) }
     }

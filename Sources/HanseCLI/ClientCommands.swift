@@ -153,10 +153,12 @@ struct ChainCommand: ParsableCommand {
         @Argument var name: String
         @Option(help: "solo or bft.") var consensus = "bft"
         @Option(help: "Validators of a bft chain.") var validators: Int?
+        @Option(help: "Who may call contracts: members (writer and admin identities; the default) or open (any signer).") var access: String?
         @OptionGroup var client: ClientOptions
         func run() throws {
             var body: [String: Any] = ["name": name, "consensus": consensus]
             if let validators { body["validators"] = validators }
+            if let access { body["access"] = access }
             var operation = try client.call("POST", "/v1/chains", body: body) as? [String: Any] ?? [:]
             let id = operation["id"] as? String ?? ""
             let started = Date()
@@ -168,7 +170,7 @@ struct ChainCommand: ParsableCommand {
             guard operation["status"] as? String == "succeeded", let chain = operation["target_id"] as? String else {
                 throw ValidationError("provisioning failed: \(operation["error"] as? String ?? "unknown")")
             }
-            client.show(try client.call("GET", "/v1/chains/\(chain)"), columns: ["id", "name", "consensus", "status", "height", "genesis_hash"])
+            client.show(try client.call("GET", "/v1/chains/\(chain)"), columns: ["id", "name", "consensus", "access", "status", "height", "genesis_hash"])
         }
     }
 

@@ -68,8 +68,12 @@ struct LoadBench: ParsableCommand {
                 _ = try platform.installContract(tenant: tenant.id, chain: chain, upgrade: false,
                                                  try request(InstallContractRequest.self, String(decoding: try JSONSerialization.data(withJSONObject: ["name": "put", "version": "1", "wat": BenchContracts.put]), as: UTF8.self)), code: nil, wait: .seconds(30))
                 print("\(kind == "solo" ? "solo (1 validator)" : "bft (4 validators, in process)"):")
-                try measureDirect(platform, tenant: tenant.id, chain: chain, algorithm: algorithm)
-                try measureHTTP(port: server.port, token: key.secret, chain: chain, platform: platform, tenant: tenant.id, algorithm: algorithm)
+                // The chain admits members only (the default): every client key is a writer identity.
+                let directSigners = try (0..<64).map { _ in try PrivateKey.generate(algorithm) }
+                let httpSigners = try (0..<concurrency).map { _ in try PrivateKey.generate(algorithm) }
+                try platform.registerWriters(directSigners + httpSigners, tenant: tenant.id, chain: chain)
+                try measureDirect(platform, tenant: tenant.id, chain: chain, signers: directSigners)
+                try measureHTTP(port: server.port, token: key.secret, chain: chain, platform: platform, tenant: tenant.id, signers: httpSigners)
             }
         }
     }
@@ -87,16 +91,17 @@ struct LoadBench: ParsableCommand {
     }
 
     /// The chain runtime alone: verified envelopes handed to the worker, commits awaited in memory.
-    private func measureDirect(_ platform: Platform, tenant: String, chain: String, algorithm: SignatureAlgorithm) throws {
-        let signers = try (0..<64).map { _ in try PrivateKey.generate(algorithm) }
+    private func measureDirect(_ platform: Platform, tenant: String, chain: String, signers: [PrivateKey]) throws {
         let envelopes = try sign(txs, chain: chain, signers: signers)
         let before = try platform.chain(tenant: tenant, id: chain).height ?? 0
         let remaining = Atomic<Int>(envelopes.count)
+        let failed = Atomic<Int>(0)
         let done = DispatchSemaphore(value: 0)
         let clock = ContinuousClock()
         let start = clock.now
         for envelope in envelopes {
-            try platform.submitUnchecked(chain: chain, envelope) {
+            try platform.submitUnchecked(chain: chain, envelope) { succeeded in
+                if !succeeded { failed.add(1, ordering: .relaxed) }
                 if remaining.subtract(1, ordering: .relaxed).newValue == 0 { done.signal() }
             }
         }
@@ -105,10 +110,10 @@ struct LoadBench: ParsableCommand {
         let blocks = (try platform.chain(tenant: tenant, id: chain).height ?? 0) - before
         print(String(format: "  runtime (no HTTP, no signature checks): %.0f tx/s committed, %llu blocks, %.1f blocks/s, %.0f tx per block",
                      Double(envelopes.count) / seconds, blocks, Double(blocks) / seconds, Double(envelopes.count) / Double(max(blocks, 1))))
+        if failed.load(ordering: .relaxed) > 0 { print("  failed: \(failed.load(ordering: .relaxed)) transactions have a failed receipt") }
     }
 
-    private func measureHTTP(port: Int, token: String, chain: String, platform: Platform, tenant: String, algorithm: SignatureAlgorithm) throws {
-        let signers = try (0..<concurrency).map { _ in try PrivateKey.generate(algorithm) }
+    private func measureHTTP(port: Int, token: String, chain: String, platform: Platform, tenant: String, signers: [PrivateKey]) throws {
         let envelopes = try sign(txs, chain: chain, signers: signers)
         let bodies = envelopes.map { envelope in
             Array(#"{"signed_bytes":"\#(Data(envelope.signedBytes).base64EncodedString())","signature":"\#(Hex.encode(envelope.signature))"}"#.utf8)
@@ -227,6 +232,30 @@ extension Platform {
             usleep(50_000)
         }
         throw ValidationError("provisioning did not finish in 30 s")
+    }
+
+    /// Registers `keys` as external writer identities of `chain`, 32 at a time (each waits for
+    /// its `_system.grant_role` to commit).
+    func registerWriters(_ keys: [PrivateKey], tenant: String, chain: String) throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let failure = Mutex<(any Error)?>(nil)
+        let next = Atomic<Int>(0)
+        runThreads(min(32, keys.count)) { _ in
+            while failure.withLock({ $0 == nil }) {
+                let index = next.add(1, ordering: .relaxed).oldValue
+                guard index < keys.count else { return }
+                let key = keys[index]
+                let body = #"{"name":"bench-\#(index)","role":"writer","mode":"external","algorithm":"\#(key.algorithm.rawValue)","public_key":"\#(Hex.encode(key.publicKey.raw))"}"#
+                do {
+                    _ = try self.createIdentity(tenant: tenant, chain: chain, request(CreateIdentityRequest.self, body))
+                } catch {
+                    failure.withLock { $0 = error }
+                }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        print(String(format: "  registered %d client keys as writers in %.1f s", keys.count, (clock.now - start).secondsDouble))
     }
 }
 

@@ -22,6 +22,17 @@ public protocol WorldState: Sendable {
     /// Up to `limit` entries of `contract` whose keys start with `prefix` and sort after
     /// `startAfter` (when given), in ascending key order.
     func scan(contract: String, prefix: [UInt8], startAfter: [UInt8]?, limit: Int) throws -> [(key: [UInt8], value: [UInt8])]
+    /// The current values of `keys` (missing keys are absent from the answer). Storage-backed
+    /// states answer in one round trip; the default reads key by key.
+    func values(of keys: [StateKey]) throws -> [StateKey: [UInt8]]
+}
+
+extension WorldState {
+    public func values(of keys: [StateKey]) throws -> [StateKey: [UInt8]] {
+        var found: [StateKey: [UInt8]] = [:]
+        for key in keys { if let value = try value(of: key) { found[key] = value } }
+        return found
+    }
 }
 
 /// What a block's execution may know about the block: the same on every validator.

@@ -28,9 +28,12 @@ public struct ChainGenesis: Codable, Sendable, Equatable {
     /// Block limits the chain was provisioned with.
     public var blockTransactionsMax: Int
     public var fuelMax: UInt64
+    /// Who may call contracts: `members` (signers holding the writer or admin role) or `open`
+    /// (any signer). Absent in chains created before access control; those are `open`.
+    public var access: ChainAccess?
 
     public init(chainID: String, name: String, consensus: String, validators: [Validator], admins: [String],
-                blockTransactionsMax: Int, fuelMax: UInt64) {
+                blockTransactionsMax: Int, fuelMax: UInt64, access: ChainAccess? = .members) {
         self.chainID = chainID
         self.name = name
         self.consensus = consensus
@@ -38,11 +41,12 @@ public struct ChainGenesis: Codable, Sendable, Equatable {
         self.admins = admins
         self.blockTransactionsMax = blockTransactionsMax
         self.fuelMax = fuelMax
+        self.access = access
     }
 
     enum CodingKeys: String, CodingKey {
         case chainID = "chain_id", name, consensus, validators, admins
-        case blockTransactionsMax = "block_transactions_max", fuelMax = "fuel_max"
+        case blockTransactionsMax = "block_transactions_max", fuelMax = "fuel_max", access
     }
 
     /// The method of `_system` that records a genesis; it runs only at height 0.
@@ -73,6 +77,15 @@ public struct ChainGenesis: Codable, Sendable, Equatable {
             return try PublicKey(algorithm: validator.algorithm, raw: raw)
         })
     }
+}
+
+/// Who may call a chain's contracts (`_system` methods check their own rules: admins only).
+public enum ChainAccess: String, Codable, Sendable, Equatable, CaseIterable {
+    /// Only signers holding the writer or admin role (granted by `_system.grant_role`, which the
+    /// identity routes call). Readers and unknown signers get a failed receipt.
+    case members
+    /// Any signer with a valid signature.
+    case open
 }
 
 /// A genesis that cannot be used.

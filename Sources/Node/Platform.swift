@@ -34,7 +34,7 @@ public final class Platform: PlatformService, @unchecked Sendable {
     /// Chain rows and revoked signer keys read on the transaction path, kept for `cacheMilliseconds`
     /// (changes made on this node drop them at once).
     let chainCache = Mutex<[String: (record: ChainRecord, expires: UInt64)]>([:])
-    let revokedCache = Mutex<[String: (keys: Set<[UInt8]>, expires: UInt64)]>([:])
+    let refusedCache = Mutex<[String: (keys: [[UInt8]: String], expires: UInt64)]>([:])
     /// The batched committed-id check of submissions, per chain.
     let committedLookups = Mutex<[String: BatchedLookup]>([:])
     static let cacheMilliseconds: UInt64 = 1_000

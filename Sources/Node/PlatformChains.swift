@@ -22,6 +22,7 @@ struct ChainRecord: Sendable {
     var failure: String?
     var blockTransactionsMax: Int
     var fuelMax: UInt64
+    var access: ChainAccess
     var genesisHash: [UInt8]?
     var createdAt: String
 
@@ -30,8 +31,10 @@ struct ChainRecord: Sendable {
         var blockTransactionsMax: Int
         var fuelMax: UInt64
         var validatorAlgorithm: String
+        /// Absent for chains provisioned before access control: those are open.
+        var access: ChainAccess?
         enum CodingKeys: String, CodingKey {
-            case blockTransactionsMax = "block_transactions_max", fuelMax = "fuel_max", validatorAlgorithm = "validator_algorithm"
+            case blockTransactionsMax = "block_transactions_max", fuelMax = "fuel_max", validatorAlgorithm = "validator_algorithm", access
         }
     }
 }
@@ -52,7 +55,7 @@ extension Platform {
         return ChainRecord(id: try row.decode(column: 0), tenantID: try row.decode(column: 1), name: try row.decode(column: 2),
                            schema: try row.decode(column: 3), consensus: try row.decode(column: 4), status: try row.decode(column: 5),
                            failure: try row.decode(column: 6), blockTransactionsMax: config.blockTransactionsMax, fuelMax: config.fuelMax,
-                           genesisHash: try row.decode(column: 8), createdAt: try row.decode(column: 9))
+                           access: config.access ?? .open, genesisHash: try row.decode(column: 8), createdAt: try row.decode(column: 9))
     }
 
     /// The tenant's chain, or 404 (also for another tenant's chain and for malformed ids).
@@ -84,16 +87,28 @@ extension Platform {
     }
 
     /// Public keys of the chain's revoked identities.
-    func revokedKeys(chain: String) throws -> Set<[UInt8]> {
+    /// Signer keys the platform turns away at submission, with the reason: revoked identities, and
+    /// on a members-only chain reader identities. The chain itself refuses contract calls from any
+    /// signer without the writer or admin role (a failed receipt); this check answers the cases
+    /// the platform knows of early, with a 403 and nothing written.
+    func refusedSigners(_ record: ChainRecord) throws -> [[UInt8]: String] {
         let now = Self.nowMilliseconds()
-        if let hit = revokedCache.withLock({ $0[chain] }), hit.expires > now { return hit.keys }
+        if let hit = refusedCache.withLock({ $0[record.id] }), hit.expires > now { return hit.keys }
         let keys = try pool.withConnection { connection in
-            Set(try connection.query(sql: "SELECT public_key FROM platform.identities WHERE chain_id = $1::uuid AND revoked_at IS NOT NULL",
-                                     name: "platform.identities.revoked_keys", [.text(chain)]).rows.map { try $0.decode([UInt8].self, column: 0) })
+            var refused: [[UInt8]: String] = [:]
+            for row in try connection.query(sql: """
+                SELECT public_key, revoked_at IS NOT NULL FROM platform.identities
+                WHERE chain_id = $1::uuid AND (revoked_at IS NOT NULL OR (role = 'reader' AND $2))
+                """, name: "platform.identities.refused_keys", [.text(record.id), .bool(record.access == .members)]).rows {
+                refused[try row.decode(column: 0)] = try row.decode(Bool.self, column: 1)
+                    ? "the signer's identity is revoked on this chain"
+                    : "the signer's identity has the reader role; sending transactions needs writer or admin"
+            }
+            return refused
         }
-        revokedCache.withLock { cache in
+        refusedCache.withLock { cache in
             if cache.count > 10_000 { cache.removeAll() }
-            cache[chain] = (keys, now + Self.cacheMilliseconds)
+            cache[record.id] = (keys, now + Self.cacheMilliseconds)
         }
         return keys
     }
@@ -120,7 +135,7 @@ extension Platform {
         let mempool = workers.withLock { $0[record.id] }?.status.mempool
         return ChainView(id: record.id, name: record.name, consensus: record.consensus, status: record.status, failure: record.failure,
                          validators: validators, blockTransactionsMax: record.blockTransactionsMax, fuelMax: record.fuelMax,
-                         height: head?.height, latestBlockHash: head.map { Hex.encode($0.hash) },
+                         access: record.access.rawValue, height: head?.height, latestBlockHash: head.map { Hex.encode($0.hash) },
                          genesisHash: record.genesisHash.map(Hex.encode), mempool: mempool, createdAt: record.createdAt)
     }
 
@@ -182,7 +197,7 @@ extension Platform {
         chainLimits.blockTransactionsMax = record.blockTransactionsMax
         let setup = ChainSetup(chainID: id, schema: record.schema, kind: record.consensus == "solo" ? .solo : .bft,
                                validatorSet: ValidatorSet(keys: validators.map(\.key)), hostedKeys: hosted,
-                               rules: ChainRules(admins: [], fuelMax: record.fuelMax))
+                               rules: ChainRules(admins: [], fuelMax: record.fuelMax, access: record.access))
         let worker = try ChainWorker(setup: setup, executor: ContractExecutor(runtime: runtime, rules: setup.rules), pool: pool, limits: chainLimits,
                                      hooks: commitHooks(chain: id, schema: record.schema, tenant: record.tenantID))
         try worker.start()
@@ -220,7 +235,10 @@ extension Platform {
         guard (1...limits.contractFuelMax).contains(fuelMax) else {
             throw APIError.badRequest("fuel_max must be 1 to \(limits.contractFuelMax)", field: "fuel_max")
         }
-        let config = ChainRecord.Config(blockTransactionsMax: blockMax, fuelMax: fuelMax, validatorAlgorithm: algorithmName)
+        guard let access = ChainAccess(rawValue: request.access ?? ChainAccess.members.rawValue) else {
+            throw APIError.badRequest("access must be members or open", field: "access")
+        }
+        let config = ChainRecord.Config(blockTransactionsMax: blockMax, fuelMax: fuelMax, validatorAlgorithm: algorithmName, access: access)
         let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
         let chainID = Self.newID()
         let operationID = Self.newID()
@@ -286,13 +304,14 @@ extension Platform {
         let adminAddress = TransactionEnvelope.address(algorithm: .p256, publicKey: admin.publicKey.raw)
         let genesis = ChainGenesis(chainID: id, name: record.name, consensus: record.consensus,
                                    validators: keys.map { .init(algorithm: $0.algorithm, publicKey: Hex.encode($0.publicKey.raw)) },
-                                   admins: [adminAddress], blockTransactionsMax: record.blockTransactionsMax, fuelMax: record.fuelMax)
+                                   admins: [adminAddress], blockTransactionsMax: record.blockTransactionsMax, fuelMax: record.fuelMax,
+                                   access: record.access)
         let timestamp = UInt64(Date().timeIntervalSince1970 * 1000)
         var envelope = TransactionEnvelope(chainID: id, contract: TransactionEnvelope.systemContract, method: ChainGenesis.method,
                                            args: genesis.encoded, nonce: SecureRandom().bytes(16), validUntil: .height(0),
                                            algorithm: .p256, signer: [], signature: [])
         try envelope.sign(with: admin)
-        let executor = ContractExecutor(runtime: runtime, rules: ChainRules(admins: [], fuelMax: record.fuelMax))
+        let executor = ContractExecutor(runtime: runtime, rules: ChainRules(admins: [], fuelMax: record.fuelMax, access: record.access))
         let transactions = try executor.execute([envelope], in: BlockContext(chainID: id, height: 0, timestampMilliseconds: timestamp),
                                                 state: PostgresWorldState(schema: record.schema, pool: pool))
         guard transactions.count == 1, transactions[0].receipt.status == .committed else {

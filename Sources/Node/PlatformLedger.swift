@@ -85,6 +85,7 @@ extension Platform {
         }
         // The role is recorded on the chain too, so contracts and auditors see it.
         let args = Self.json(["address": view.address, "role": view.role])
+        refusedCache.withLock { $0[record.id] = nil }
         _ = try systemCall(record, worker, method: "grant_role", args: args, identity: nil, wait: PlatformRoutes.waitDefault)
         return view
     }
@@ -129,7 +130,7 @@ extension Platform {
                 UPDATE platform.identities SET revoked_at = now() WHERE id = $1::uuid RETURNING \(Self.identityColumns)
                 """, name: "platform.identities.revoke", [.text(current.id)]).first!)
         }
-        revokedCache.withLock { $0[record.id] = nil }
+        refusedCache.withLock { $0[record.id] = nil }
         _ = try systemCall(record, worker, method: "revoke_role", args: Self.json(["address": view.address]), identity: nil,
                            wait: PlatformRoutes.waitDefault)
         return view
@@ -252,8 +253,8 @@ extension Platform {
             guard envelope.chainID == record.id else {
                 throw APIError.unprocessable("the transaction is for chain \(envelope.chainID), not \(record.id)", field: "chain_id")
             }
-            if try revokedKeys(chain: record.id).contains(envelope.signer) {
-                throw APIError.forbidden("the signer's identity is revoked on this chain")
+            if let reason = try refusedSigners(record)[envelope.signer] {
+                throw APIError.forbidden(reason)
             }
         } catch {
             return done(.failure(error))
@@ -272,6 +273,7 @@ extension Platform {
                 throw APIError.badRequest("use the contract and identity routes for \(TransactionEnvelope.systemContract)", field: "contract")
             }
             let key = try custodialKey(chain: record.id, request.identity)
+            if let reason = try refusedSigners(record)[key.publicKey.raw] { throw APIError.forbidden(reason) }
             envelope = TransactionEnvelope(chainID: record.id, contract: request.contract, method: request.method, args: Array((request.args ?? "{}").utf8),
                                            nonce: SecureRandom().bytes(16), validUntil: .unixMilliseconds(Self.nowMilliseconds() + 600_000),
                                            gasLimit: request.gasLimit ?? TransactionEnvelope.defaultGasLimit, algorithm: key.algorithm, signer: [], signature: [])
@@ -369,11 +371,12 @@ extension Platform {
     }
 
     /// Hands an envelope straight to the chain's worker, without the checks of `submit`
-    /// (benchmarks of the chain runtime); `committed` runs when it is in a block.
-    public func submitUnchecked(chain: String, _ envelope: TransactionEnvelope, committed: @escaping @Sendable () -> Void) throws {
+    /// (benchmarks of the chain runtime); `committed` runs when it is in a block, with whether its
+    /// receipt says committed (not failed).
+    public func submitUnchecked(chain: String, _ envelope: TransactionEnvelope, committed: @escaping @Sendable (Bool) -> Void) throws {
         guard let worker = workers.withLock({ $0[chain] }) else { throw APIError.conflict("chain \(chain) has no worker") }
         let id = envelope.id
-        _ = worker.onCommit(of: id) { _ in committed() }
+        _ = worker.onCommit(of: id) { done in committed(done.transaction.receipt.status == .committed) }
         switch worker.submit(envelope, id: id) {
         case .accepted: return
         case let other: throw APIError.unprocessable("the worker refused the transaction: \(other)")

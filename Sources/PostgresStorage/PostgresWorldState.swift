@@ -22,6 +22,22 @@ public struct PostgresWorldState: WorldState {
         }
     }
 
+    public func values(of keys: [StateKey]) throws -> [StateKey: [UInt8]] {
+        var found: [StateKey: [UInt8]] = [:]
+        let byContract = Dictionary(grouping: keys, by: \.contract)
+        try pool.withConnection { connection in
+            for (contract, group) in byContract {
+                // The keys travel as one comma-separated hex list: one statement for any count.
+                let rows = try connection.query(PostgresStatement("state.get_many.\(schema)", """
+                    SELECT key, value FROM \(table)
+                    WHERE contract = $1 AND key IN (SELECT decode(k, 'hex') FROM unnest(string_to_array($2, ',')) AS k)
+                    """), [.text(contract), .text(group.map { Hex.encode($0.key) }.joined(separator: ","))]).rows
+                for row in rows { found[StateKey(contract: contract, key: try row.decode(column: 0))] = try row.decode([UInt8].self, column: 1) }
+            }
+        }
+        return found
+    }
+
     public func scan(contract: String, prefix: [UInt8], startAfter: [UInt8]?, limit: Int) throws -> [(key: [UInt8], value: [UInt8])] {
         // The range starts at the prefix (or after the cursor) so the primary key's index serves it.
         try pool.withConnection { connection in

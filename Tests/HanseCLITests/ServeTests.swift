@@ -222,8 +222,11 @@ final class ServeTests: XCTestCase {
         var api = served.api
         let chainID = served.chain
 
-        // Pre-signed envelopes, submitted from four threads; some wait for their commit.
+        // Pre-signed envelopes of a writer identity, submitted from four threads; some wait for their commit.
         let signer = try PrivateKey.generate(.p256)
+        let writer = try api.send("POST", "/v1/chains/\(chainID)/identities",
+                                  json: ["name": "loader", "role": "writer", "mode": "external", "algorithm": "p256", "public_key": Hex.encode(signer.publicKey.raw)])
+        XCTAssertEqual(writer.status, 201, writer.text)
         let envelopes: [TransactionEnvelope] = try (0..<400).map { index in
             var envelope = TransactionEnvelope(chainID: chainID, contract: "kv", method: "put", args: Array("{\"n\":\(index)}".utf8),
                                                nonce: SecureRandom().bytes(16), validUntil: .unixMilliseconds(UInt64(Date().timeIntervalSince1970 * 1000) + 600_000),
@@ -280,7 +283,7 @@ final class ServeTests: XCTestCase {
             transactions += items.reduce(0) { $0 + ($1["transaction_count"] as? Int ?? 0) }
             cursor = page.string("next_cursor")
         } while cursor != nil
-        XCTAssertEqual(transactions, envelopes.count + 2, "genesis + deploy + each envelope exactly once, in blocks 0...\(height)")
+        XCTAssertEqual(transactions, envelopes.count + 3, "genesis + deploy + grant_role + each envelope exactly once, in blocks 0...\(height)")
         second.process.interrupt()
         XCTAssertEqual(waitForExit(second), 0, second.log)
 

@@ -87,8 +87,10 @@ extension XCTestCase {
     }
 
     /// Provisions a chain and waits for its operation to finish.
-    func provision(_ tenant: APITenant, _ name: String, consensus: String) throws -> String {
-        let accepted = try tenant.client.send("POST", "/v1/chains", json: ["name": name, "consensus": consensus])
+    func provision(_ tenant: APITenant, _ name: String, consensus: String, access: String? = nil) throws -> String {
+        var request: [String: Any] = ["name": name, "consensus": consensus]
+        if let access { request["access"] = access }
+        let accepted = try tenant.client.send("POST", "/v1/chains", json: request)
         XCTAssertEqual(accepted.status, 202, accepted.text)
         XCTAssertEqual(accepted.headers["location"], "/v1/operations/\(accepted.string("id") ?? "")")
         let deadline = Date().addingTimeInterval(60)

@@ -238,6 +238,70 @@ final class PlatformAPITests: XCTestCase {
 
     // MARK: - Isolation
 
+    /// Roles decide who may call contracts. On a members-only chain (the default) a reader or a
+    /// revoked identity is turned away at submission (403, nothing written); a signer the
+    /// platform does not know reaches the chain, which refuses it with a failed receipt. An open
+    /// chain lets any valid signature call.
+    func testChainAccessRolesDecideWhoMayCallContracts() throws {
+        let node = try Node("api_access", masterKey: SecureRandom().bytes(32))
+        defer { node.stop() }
+        let acme = try makeTenant(node, "acme")
+        let chain = try provision(acme, "members", consensus: "solo")
+        XCTAssertEqual(try acme.client.get("/v1/chains/\(chain)").string("access"), "members")
+        XCTAssertEqual(try deployKV(acme, chain: chain).status, 200)
+
+        func submit(_ key: PrivateKey, on chain: String, _ value: Int) throws -> APIClient.Reply {
+            var envelope = TransactionEnvelope(chainID: chain, contract: "kv", method: "put", args: Array(#"{"v":\#(value)}"#.utf8),
+                                               nonce: SecureRandom().bytes(16), validUntil: .unixMilliseconds(UInt64(Date().timeIntervalSince1970 * 1000) + 600_000),
+                                               algorithm: key.algorithm, signer: [])
+            try envelope.sign(with: key)
+            return try acme.client.send("POST", "/v1/chains/\(chain)/transactions?wait=commit",
+                                        json: ["signed_bytes": Data(envelope.signedBytes).base64EncodedString(), "signature": Hex.encode(envelope.signature)])
+        }
+        func register(_ name: String, _ key: PrivateKey, role: String) throws -> APIClient.Reply {
+            let reply = try acme.client.send("POST", "/v1/chains/\(chain)/identities",
+                                             json: ["name": name, "role": role, "mode": "external", "algorithm": key.algorithm.rawValue,
+                                                    "public_key": Hex.encode(key.publicKey.raw)])
+            XCTAssertEqual(reply.status, 201, reply.text)
+            return reply
+        }
+        let (writer, reader, stranger) = (try PrivateKey.generate(.p256), try PrivateKey.generate(.ed25519), try PrivateKey.generate(.sm2))
+        let writerIdentity = try register("writer", writer, role: "writer")
+        _ = try register("reader", reader, role: "reader")
+        let height = try XCTUnwrap(try acme.client.get("/v1/chains/\(chain)")["height"] as? Int)
+
+        XCTAssertEqual(try submit(writer, on: chain, 1).string("status"), "committed")
+        let refused = try submit(reader, on: chain, 2)
+        XCTAssertEqual(refused.status, 403, refused.text)
+        XCTAssertTrue(refused.text.contains("reader role"), refused.text)
+        let custodialReader = try acme.client.send("POST", "/v1/chains/\(chain)/identities", json: ["name": "rita", "role": "reader", "mode": "custodial"])
+        XCTAssertEqual(custodialReader.status, 201, custodialReader.text)
+        let call = try acme.client.send("POST", "/v1/chains/\(chain)/transactions/call?wait=commit",
+                                        json: ["identity": "rita", "contract": "kv", "method": "put", "args": #"{"v":3}"#])
+        XCTAssertEqual(call.status, 403, call.text)
+
+        let unknown = try submit(stranger, on: chain, 4)
+        XCTAssertEqual(unknown.status, 200, unknown.text)
+        XCTAssertEqual(unknown.string("status"), "failed")
+        XCTAssertTrue(unknown.string("error")?.contains("is not a member of this chain") == true, unknown.text)
+
+        let revoked = try acme.client.request("DELETE", "/v1/chains/\(chain)/identities/\(try XCTUnwrap(writerIdentity.string("id")))")
+        XCTAssertEqual(revoked.status, 200, revoked.text)
+        XCTAssertEqual(try submit(writer, on: chain, 5).status, 403)
+        let query = try acme.client.send("POST", "/v1/chains/\(chain)/query", json: ["contract": "kv", "method": "get"])
+        XCTAssertEqual(query.string("result"), #"{"v":1}"#, "only the writer's call wrote")
+        XCTAssertGreaterThan(try XCTUnwrap(try acme.client.get("/v1/chains/\(chain)")["height"] as? Int), height)
+
+        let open = try provision(acme, "open", consensus: "solo", access: "open")
+        XCTAssertEqual(try acme.client.get("/v1/chains/\(open)").string("access"), "open")
+        XCTAssertEqual(try deployKV(acme, chain: open).status, 200)
+        XCTAssertEqual(try submit(stranger, on: open, 6).string("status"), "committed")
+
+        let bad = try acme.client.send("POST", "/v1/chains", json: ["name": "bad", "consensus": "solo", "access": "public"])
+        XCTAssertEqual(bad.status, 400, bad.text)
+        XCTAssertTrue(bad.text.contains("access"), bad.text)
+    }
+
     /// Every tenant route, called by another tenant with the owner's ids, answers exactly as for
     /// a missing resource; anonymous and revoked keys get 401; a read-only key cannot write.
     func testNoRouteLetsOneTenantReachAnothersResources() throws {

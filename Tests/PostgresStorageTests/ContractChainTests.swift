@@ -82,4 +82,78 @@ final class ContractChainTests: XCTestCase {
             XCTAssertEqual(try auditor.audit(validators: chain.validatorSet, on: connection)?.field, "write_set_root", "an edited read set breaks the root")
         }
     }
+
+    /// On a members-only chain only signers with the writer or admin role call contracts: the
+    /// chain refuses others with a failed receipt, whether the role comes from the committed
+    /// state (read for the whole block in one query) or from an earlier transaction of the block.
+    func testMembersOnlyChainRefusesSignersWithoutTheWriterRole() throws {
+        let schema = "chain_contracts_access"
+        let (name, pool) = try TestCluster.shared.makeMigratedDatabase("access", platform: false, chainSchemas: [schema])
+        defer { pool.close(); try? TestCluster.shared.dropDatabase(name) }
+        try pool.withConnection { _ = try $0.execute("INSERT INTO \(schema).chain_info (chain_id) VALUES ('\(Self.chainID)')", name: "test.info") }
+        var chain = try TestChain(chainID: Self.chainID)
+        let admin = try PrivateKey.generate(.p256)
+        let (writer, reader, stranger) = (try PrivateKey.generate(.ed25519), try PrivateKey.generate(.sm2), try PrivateKey.generate(.p256))
+        func address(_ key: PrivateKey) -> String { TransactionEnvelope.address(algorithm: key.algorithm, publicKey: key.publicKey.raw) }
+        let members = ContractExecutor(runtime: ContractRuntime(), rules: ChainRules(admins: [address(admin)], access: .members))
+        let store = try PostgresChainStore(schema: schema)
+        let state = PostgresWorldState(schema: schema, pool: pool)
+
+        func envelope(_ contract: String, _ method: String, _ args: String, by signer: PrivateKey) throws -> TransactionEnvelope {
+            var envelope = TransactionEnvelope(chainID: Self.chainID, contract: contract, method: method, args: Array(args.utf8),
+                                               nonce: SecureRandom().bytes(16), validUntil: .height(1000), gasLimit: 1_000_000_000,
+                                               algorithm: signer.algorithm, signer: [])
+            try envelope.sign(with: signer)
+            return envelope
+        }
+        func add(_ signer: PrivateKey) throws -> TransactionEnvelope { try envelope("counter", "add", "{}", by: signer) }
+        func grant(_ key: PrivateKey, _ role: String) throws -> TransactionEnvelope {
+            try envelope("_system", "grant_role", #"{"address":"\#(address(key))","role":"\#(role)"}"#, by: admin)
+        }
+        func commit(_ envelopes: [TransactionEnvelope]) throws -> [ExecutedTransaction] {
+            let context = BlockContext(chainID: Self.chainID, height: chain.height, timestampMilliseconds: 1_795_219_200_000 + chain.height * 1000)
+            let executed = try members.execute(envelopes, in: context, state: state)
+            try store.commit(try chain.nextBlock(executed), pool: pool)
+            return executed
+        }
+        func statuses(_ executed: [ExecutedTransaction]) -> [String] {
+            executed.map { $0.receipt.status == .committed ? "ok" : $0.receipt.error }
+        }
+
+        let code = try wat2wasm(Self.counter)
+        XCTAssertEqual(statuses(try commit([try envelope("_system", "deploy", #"{"name":"counter","version":"1","code":"\#(Data(code).base64EncodedString())"}"#, by: admin)])), ["ok"])
+
+        // A stranger is refused; a writer granted earlier in the same block is not; the genesis admin always may.
+        let first = try commit([try add(stranger), try grant(writer, "writer"), try add(writer), try add(admin)])
+        XCTAssertEqual(statuses(first), [
+            "forbidden: signer \(address(stranger)) is not a member of this chain; calling contracts needs the writer or admin role",
+            "ok", "ok", "ok"])
+        XCTAssertEqual(first[0].receipt.gasUsed, 0)
+        XCTAssertEqual(first[0].reads, [StateKey(contract: "_system", key: Array("role/\(address(stranger))".utf8))], "the refusal depends on the role key")
+        XCTAssertTrue(first[0].writes.isEmpty)
+
+        // Roles from the committed state: a reader is refused, a revoked writer too.
+        XCTAssertEqual(statuses(try commit([try grant(reader, "reader"), try add(reader), try add(writer)])), [
+            "ok", "forbidden: signer \(address(reader)) has role reader on this chain; calling contracts needs writer or admin", "ok"])
+        XCTAssertEqual(statuses(try commit([try envelope("_system", "revoke_role", #"{"address":"\#(address(writer))"}"#, by: admin)])), ["ok"])
+        let later = try commit([try add(writer), try add(reader), try add(stranger), try add(admin), try grant(stranger, "admin"), try add(stranger)])
+        XCTAssertEqual(statuses(later).map { $0.prefix(9) }, ["forbidden", "forbidden", "forbidden", "ok", "ok", "ok"])
+        XCTAssertEqual(later.last?.receipt.result, [5], "the counter counted only the admitted calls")
+        // A writer may not use _system's admin methods either.
+        XCTAssertEqual(statuses(try commit([try grant(writer, "writer")])), ["ok"])
+        XCTAssertEqual(statuses(try commit([try envelope("_system", "grant_role", #"{"address":"\#(address(reader))","role":"writer"}"#, by: writer)])).first?.prefix(9), "forbidden")
+
+        // The batched read answers exactly as key-by-key reads do, missing keys included.
+        let keys = [admin, writer, reader, stranger, try PrivateKey.generate(.ed25519)].map { StateKey(contract: "_system", key: Array("role/\(address($0))".utf8)) }
+            + [StateKey(contract: "counter", key: Array("n".utf8)), StateKey(contract: "counter", key: [0xff, 0x00])]
+        let batched = try state.values(of: keys)
+        for key in keys { XCTAssertEqual(batched[key], try state.value(of: key), "\(key)") }
+        XCTAssertEqual(batched.count, 4, "writer, reader, stranger (admin now) and n; the genesis admin is in the rules here, not in state")
+
+        // The same transactions on an open chain: anyone with a valid signature may call.
+        let open = ContractExecutor(runtime: ContractRuntime(), rules: ChainRules(admins: [address(admin)], access: .open))
+        let newcomer = try PrivateKey.generate(.ed25519)
+        let context = BlockContext(chainID: Self.chainID, height: chain.height, timestampMilliseconds: 1_795_219_200_000 + chain.height * 1000)
+        XCTAssertEqual(try open.execute([try add(newcomer), try add(reader)], in: context, state: state).map(\.receipt.status), [.committed, .committed])
+    }
 }
