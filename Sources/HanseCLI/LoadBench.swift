@@ -29,6 +29,7 @@ struct LoadBench: ParsableCommand {
     @Option(help: "Concurrent keep-alive connections (each has one transaction in flight).") var concurrency = 256
     @Option(help: "Consensus to measure: solo, bft or both.") var consensus = "both"
     @Option(help: "Signature algorithm of the clients: p256, ed25519 or sm2.") var algorithm = "p256"
+    @Option(help: "Chain access: members (client keys registered as writers; every call checks the role) or open.") var access = "members"
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -38,6 +39,7 @@ struct LoadBench: ParsableCommand {
         guard (1...2_000).contains(concurrency) else { throw ValidationError("--concurrency must be in 1...2000") }
         guard ["solo", "bft", "both"].contains(consensus) else { throw ValidationError("--consensus must be solo, bft or both") }
         guard SignatureAlgorithm(rawValue: algorithm) != nil else { throw ValidationError("--algorithm must be p256, ed25519 or sm2") }
+        guard ["members", "open"].contains(access) else { throw ValidationError("--access must be members or open") }
     }
 
     func run() throws {
@@ -55,7 +57,7 @@ struct LoadBench: ParsableCommand {
             let server = try HTTPServer(address: "127.0.0.1", port: 0, handler: application)
             defer { server.shutdown() }
             let cores = ProcessInfo.processInfo.activeProcessorCount
-            print("hanse bench load: \(txs) transactions per run, \(concurrency) connections, \(algorithm.rawValue) signatures, \(cores) cores, one process (clients, server, chains) plus PostgreSQL")
+            print("hanse bench load: \(txs) transactions per run, \(concurrency) connections, \(algorithm.rawValue) signatures, \(access) chains, \(cores) cores, one process (clients, server, chains) plus PostgreSQL")
 
             print("machine limits, measured now:")
             try measureLimits(algorithm: algorithm, pool: handle.pool, port: server.port)
@@ -64,14 +66,14 @@ struct LoadBench: ParsableCommand {
                 #"{"name":"bench-\#(Int(Date().timeIntervalSince1970))","quotas":{"chains":10,"tx_per_second":1000000,"storage_bytes":1099511627776}}"#))
             let key = try platform.createAPIKey(tenant: tenant.id, request(CreateAPIKeyRequest.self, #"{"name":"bench","scopes":["admin"]}"#))
             for kind in consensus == "both" ? ["solo", "bft"] : [consensus] {
-                let chain = try platform.provisionBenchChain(tenant: tenant.id, kind: kind)
+                let chain = try platform.provisionBenchChain(tenant: tenant.id, kind: kind, access: access)
                 _ = try platform.installContract(tenant: tenant.id, chain: chain, upgrade: false,
                                                  try request(InstallContractRequest.self, String(decoding: try JSONSerialization.data(withJSONObject: ["name": "put", "version": "1", "wat": BenchContracts.put]), as: UTF8.self)), code: nil, wait: .seconds(30))
                 print("\(kind == "solo" ? "solo (1 validator)" : "bft (4 validators, in process)"):")
                 // The chain admits members only (the default): every client key is a writer identity.
                 let directSigners = try (0..<64).map { _ in try PrivateKey.generate(algorithm) }
                 let httpSigners = try (0..<concurrency).map { _ in try PrivateKey.generate(algorithm) }
-                try platform.registerWriters(directSigners + httpSigners, tenant: tenant.id, chain: chain)
+                if access == "members" { try platform.registerWriters(directSigners + httpSigners, tenant: tenant.id, chain: chain) }
                 try measureDirect(platform, tenant: tenant.id, chain: chain, signers: directSigners)
                 try measureHTTP(port: server.port, token: key.secret, chain: chain, platform: platform, tenant: tenant.id, signers: httpSigners)
             }
@@ -223,8 +225,9 @@ func request<T: APIRequestBody>(_ type: T.Type, _ json: String) throws -> T {
 
 extension Platform {
     /// A chain of `kind` for `tenant`, provisioned and running.
-    func provisionBenchChain(tenant: String, kind: String) throws -> String {
-        let started = try provisionChain(tenant: tenant, request(CreateChainRequest.self, #"{"name":"\#(kind)-\#(Int(Date().timeIntervalSince1970))","consensus":"\#(kind)"}"#))
+    func provisionBenchChain(tenant: String, kind: String, access: String = "members") throws -> String {
+        let started = try provisionChain(tenant: tenant, request(CreateChainRequest.self,
+            #"{"name":"\#(kind)-\#(Int(Date().timeIntervalSince1970))","consensus":"\#(kind)","access":"\#(access)"}"#))
         for _ in 0..<600 {
             let state = try operation(tenant: tenant, id: started.id)
             if state.status == "succeeded" { return state.targetId }

@@ -30,11 +30,13 @@ public struct PostgresChainStore: Sendable {
     /// Which of `ids` are committed transactions already (one query).
     public func committed(_ ids: [[UInt8]], pool: PostgresPool) throws -> Set<[UInt8]> {
         guard !ids.isEmpty else { return [] }
-        let list = ids.map { Hex.encode($0) }.joined(separator: ",")
         return try pool.withConnection { connection in
+            // One index probe per id, whatever the table's statistics say (a LATERAL subquery
+            // with LIMIT is not flattened into a join the planner could hash over the table).
             Set(try connection.query(PostgresStatement("chain.committed_ids.\(schema)", """
-                SELECT tx_id FROM \(table("transactions")) WHERE tx_id IN (SELECT decode(unnest(string_to_array($1, ',')), 'hex'))
-                """), [.text(list)]).rows.map { try $0.decode([UInt8].self, column: 0) })
+                SELECT t.tx_id FROM unnest($1::bytea[]) AS k(id)
+                CROSS JOIN LATERAL (SELECT tx_id FROM \(table("transactions")) WHERE tx_id = k.id LIMIT 1) t
+                """), [.text(byteaArrayLiteral(ids))]).rows.map { try $0.decode([UInt8].self, column: 0) })
         }
     }
 
@@ -145,10 +147,10 @@ public struct PostgresChainStore: Sendable {
         var versions: [Key: Int64] = [:]
         if !touched.isEmpty {
             let lastVersions = PostgresStatement("chain.last_versions.\(schema)", """
-                SELECT k.contract, k.key, coalesce(s.version,
+                SELECT k.contract, k.key, coalesce(
+                       (SELECT s.version FROM \(table("state")) s WHERE s.contract = k.contract AND s.key = k.key),
                        (SELECT max(h.version) FROM \(table("state_history")) h WHERE h.contract = k.contract AND h.key = k.key), 0)
                 FROM unnest($1::text[], $2::bytea[]) AS k(contract, key)
-                LEFT JOIN \(table("state")) s ON s.contract = k.contract AND s.key = k.key
                 """)
             for row in try connection.query(lastVersions, [.text(arrayLiteral(touched.map(\.contract))), .text(byteaArrayLiteral(touched.map(\.key)))]).rows {
                 versions[Key(contract: try row.decode(column: 0), key: try row.decode(column: 1))] = try row.decode(Int64.self, column: 2)

@@ -17,8 +17,8 @@ public struct PostgresMerkleTree: Sendable {
         let table = "\(quoteIdentifier(schema)).merkle_nodes"
         sizeStatement = PostgresStatement("merkle.size.\(schema)", "SELECT coalesce(max(idx) + 1, 0) FROM \(table) WHERE level = 0")
         fetchStatement = PostgresStatement("merkle.fetch.\(schema)", """
-            SELECT n.level, n.idx, n.hash FROM \(table) n
-            JOIN unnest($1::smallint[], $2::bigint[]) AS wanted(level, idx) ON n.level = wanted.level AND n.idx = wanted.idx
+            SELECT wanted.level, wanted.idx, n.hash FROM unnest($1::smallint[], $2::bigint[]) AS wanted(level, idx)
+            CROSS JOIN LATERAL (SELECT hash FROM \(table) WHERE level = wanted.level AND idx = wanted.idx LIMIT 1) n
             """)
     }
 

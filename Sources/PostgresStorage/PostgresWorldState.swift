@@ -27,11 +27,11 @@ public struct PostgresWorldState: WorldState {
         let byContract = Dictionary(grouping: keys, by: \.contract)
         try pool.withConnection { connection in
             for (contract, group) in byContract {
-                // The keys travel as one comma-separated hex list: one statement for any count.
+                // One statement for any count, one index probe per key (see PostgresChainStore.committed).
                 let rows = try connection.query(PostgresStatement("state.get_many.\(schema)", """
-                    SELECT key, value FROM \(table)
-                    WHERE contract = $1 AND key IN (SELECT decode(k, 'hex') FROM unnest(string_to_array($2, ',')) AS k)
-                    """), [.text(contract), .text(group.map { Hex.encode($0.key) }.joined(separator: ","))]).rows
+                    SELECT s.key, s.value FROM unnest($2::bytea[]) AS k(key)
+                    CROSS JOIN LATERAL (SELECT key, value FROM \(table) WHERE contract = $1 AND key = k.key LIMIT 1) s
+                    """), [.text(contract), .text(byteaArrayLiteral(group.map(\.key)))]).rows
                 for row in rows { found[StateKey(contract: contract, key: try row.decode(column: 0))] = try row.decode([UInt8].self, column: 1) }
             }
         }
