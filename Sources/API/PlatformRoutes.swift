@@ -71,24 +71,6 @@ public protocol PlatformService: Sendable {
     func consistencyProof(tenant: String, chain: String, from: UInt64, to: UInt64) throws -> ConsistencyProofView
 }
 
-extension PlatformService {
-    /// `submit` without a wait, whose answer comes before it returns.
-    func submitWithoutWaiting(tenant: String, chain: String, _ request: SubmitTransactionRequest) throws -> TransactionStatusView {
-        let box = ResultBox<TransactionStatusView>()
-        submit(tenant: tenant, chain: chain, request, wait: nil) { box.set($0) }
-        guard let result = box.get() else { throw APIError.internalError(requestID: "") }
-        return try result.get()
-    }
-}
-
-/// One result handed across a callback.
-final class ResultBox<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: Result<Value, any Error>?
-    func set(_ value: Result<Value, any Error>) { lock.withLock { result = value } }
-    func get() -> Result<Value, any Error>? { lock.withLock { result } }
-}
-
 /// The `/v1` routes of the operator and tenant API, on top of a `PlatformService`.
 public enum PlatformRoutes {
     /// Longest `?wait=commit` a client may ask for (`timeout` query parameter, milliseconds).
@@ -200,25 +182,38 @@ public enum PlatformRoutes {
                     done(.failure(error))
                 }
             },
-            Route("POST", "/v1/chains/{chain}/transactions/batch", access: .tenant(.write), bodyLimit: limits.httpRouteBodyBytesMax) { c in
-                let batch = try c.decode(BatchSubmitRequest.self)
-                guard (1...limits.apiBatchTransactionsMax).contains(batch.transactions.count) else {
-                    throw APIError.badRequest("a batch holds 1 to \(limits.apiBatchTransactionsMax) transactions, got \(batch.transactions.count)",
-                                              field: "transactions")
+            Route("POST", "/v1/chains/{chain}/transactions/batch", access: .tenant(.write), bodyLimit: limits.httpRouteBodyBytesMax) { c, done in
+                let batch: BatchSubmitRequest, chain: String, tenant: String, waitFor: Duration?
+                do {
+                    batch = try c.decode(BatchSubmitRequest.self)
+                    guard (1...limits.apiBatchTransactionsMax).contains(batch.transactions.count) else {
+                        throw APIError.badRequest("a batch holds 1 to \(limits.apiBatchTransactionsMax) transactions, got \(batch.transactions.count)",
+                                                  field: "transactions")
+                    }
+                    chain = try c.parameter("chain")
+                    tenant = try c.tenantID
+                    waitFor = try wait(c)
+                    _ = try s.chain(tenant: tenant, id: chain)
+                } catch {
+                    return done(.failure(error))
                 }
-                let chain = try c.parameter("chain")
-                let tenant = try c.tenantID
-                _ = try s.chain(tenant: tenant, id: chain)
-                let results = batch.transactions.map { transaction -> BatchItem in
-                    do {
-                        return BatchItem(status: 202, transaction: try s.submitWithoutWaiting(tenant: tenant, chain: chain, transaction), problem: nil)
-                    } catch let error as APIError {
-                        return BatchItem(status: error.status, transaction: nil, problem: BatchProblem(type: error.type, detail: error.detail))
-                    } catch {
-                        return BatchItem(status: 500, transaction: nil, problem: BatchProblem(type: "urn:hanse:problem:internal", detail: "internal error"))
+                // Each item is admitted on its own (one bad item does not stop the others); with
+                // ?wait=commit the answer comes when every item is final or the wait ends.
+                let results = BatchResults(count: batch.transactions.count) { items in
+                    done(Result { try jsonResponse(["results": items], status: 207) })
+                }
+                for (index, transaction) in batch.transactions.enumerated() {
+                    s.submit(tenant: tenant, chain: chain, transaction, wait: waitFor) { result in
+                        switch result {
+                        case .success(let view):
+                            results.set(index, BatchItem(status: view.status == "accepted" ? 202 : 200, transaction: view, problem: nil))
+                        case .failure(let error as APIError):
+                            results.set(index, BatchItem(status: error.status, transaction: nil, problem: BatchProblem(type: error.type, detail: error.detail)))
+                        case .failure:
+                            results.set(index, BatchItem(status: 500, transaction: nil, problem: BatchProblem(type: "urn:hanse:problem:internal", detail: "internal error")))
+                        }
                     }
                 }
-                return try jsonResponse(["results": results], status: 207)
             },
             Route("POST", "/v1/chains/{chain}/transactions/prepare", access: .tenant(.write)) { c in
                 try jsonResponse(s.prepare(tenant: c.tenantID, chain: c.parameter("chain"), c.decode(PrepareTransactionRequest.self)))
@@ -287,6 +282,31 @@ public enum PlatformRoutes {
         var problem: BatchProblem?
     }
 
+    /// The items of one batch answer, filled in by callbacks on any thread; `finished` runs once,
+    /// when the last item is in.
+    final class BatchResults: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [BatchItem?]
+        private var missing: Int
+        private let finished: @Sendable ([BatchItem]) -> Void
+
+        init(count: Int, finished: @escaping @Sendable ([BatchItem]) -> Void) {
+            items = Array(repeating: nil, count: count)
+            missing = count
+            self.finished = finished
+        }
+
+        func set(_ index: Int, _ item: BatchItem) {
+            let complete: [BatchItem]? = lock.withLock {
+                guard items[index] == nil else { return nil }
+                items[index] = item
+                missing -= 1
+                return missing == 0 ? items.map { $0! } : nil
+            }
+            if let complete { finished(complete) }
+        }
+    }
+
     /// `?limit=` (1 to 100, default 50) and `?cursor=`.
     static func page(_ context: RequestContext) throws -> PageRequest {
         let limit = try context.integerQuery("limit", default: 50, range: 1...100) ?? 50
@@ -342,4 +362,12 @@ public enum PlatformRoutes {
     static func transactionResponse(_ view: TransactionStatusView) throws -> HTTPResponse {
         try jsonResponse(view, status: view.status == "accepted" ? 202 : 200)
     }
+}
+
+/// One result handed across a callback.
+final class ResultBox<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<Value, any Error>?
+    func set(_ value: Result<Value, any Error>) { lock.withLock { result = value } }
+    func get() -> Result<Value, any Error>? { lock.withLock { result } }
 }

@@ -302,6 +302,51 @@ final class PlatformAPITests: XCTestCase {
         XCTAssertTrue(bad.text.contains("access"), bad.text)
     }
 
+    /// A batch answers 207 with one result per item, in order: a bad item does not stop the
+    /// others. Without a wait the good items are accepted (202); with ?wait=commit the answer
+    /// comes when every item is final (200, committed or failed with the reason).
+    func testBatchSubmitAnswersEachItemAndCanWaitForCommit() throws {
+        let node = try Node("api_batch", masterKey: SecureRandom().bytes(32))
+        defer { node.stop() }
+        let acme = try makeTenant(node, "acme")
+        let chain = try provision(acme, "batch", consensus: "solo")
+        XCTAssertEqual(try deployKV(acme, chain: chain).status, 200)
+        let writer = try PrivateKey.generate(.ed25519)
+        XCTAssertEqual(try acme.client.send("POST", "/v1/chains/\(chain)/identities",
+                                           json: ["name": "w", "role": "writer", "mode": "external", "algorithm": "ed25519",
+                                                  "public_key": Hex.encode(writer.publicKey.raw)]).status, 201)
+        func item(_ value: Int, by key: PrivateKey, tamper: Bool = false) throws -> [String: String] {
+            var envelope = TransactionEnvelope(chainID: chain, contract: "kv", method: "put", args: Array(#"{"v":\#(value)}"#.utf8),
+                                               nonce: SecureRandom().bytes(16), validUntil: .unixMilliseconds(UInt64(Date().timeIntervalSince1970 * 1000) + 600_000),
+                                               algorithm: key.algorithm, signer: [])
+            try envelope.sign(with: key)
+            var signature = envelope.signature
+            if tamper { signature[0] ^= 1 }
+            return ["signed_bytes": Data(envelope.signedBytes).base64EncodedString(), "signature": Hex.encode(signature)]
+        }
+        func results(_ reply: APIClient.Reply) -> [[String: Any]] { reply.json["results"] as? [[String: Any]] ?? [] }
+
+        let first = try item(1, by: writer)
+        let accepted = try acme.client.send("POST", "/v1/chains/\(chain)/transactions/batch", json: ["transactions": [first, try item(2, by: writer, tamper: true)]])
+        XCTAssertEqual(accepted.status, 207, accepted.text)
+        XCTAssertEqual(results(accepted).map { $0["status"] as? Int }, [202, 422])
+
+        let stranger = try PrivateKey.generate(.p256)
+        let waited = try acme.client.send("POST", "/v1/chains/\(chain)/transactions/batch?wait=commit&timeout_ms=10000",
+                                          json: ["transactions": [first, try item(3, by: writer), try item(4, by: stranger), try item(5, by: writer, tamper: true)]])
+        XCTAssertEqual(waited.status, 207, waited.text)
+        let items = results(waited)
+        XCTAssertEqual(items.map { $0["status"] as? Int }, [200, 200, 200, 422], waited.text)
+        let statuses = items.map { ($0["transaction"] as? [String: Any])?["status"] as? String }
+        XCTAssertEqual(statuses, ["committed", "committed", "failed", nil], "the first item was committed by the first batch; the stranger is not a member")
+        XCTAssertTrue(((items[3]["problem"] as? [String: Any])?["detail"] as? String)?.contains("signature") == true, waited.text)
+
+        let empty = try acme.client.send("POST", "/v1/chains/\(chain)/transactions/batch", json: ["transactions": [] as [Any]])
+        XCTAssertEqual(empty.status, 400, empty.text)
+        let badWait = try acme.client.send("POST", "/v1/chains/\(chain)/transactions/batch?wait=soon", json: ["transactions": [first]])
+        XCTAssertEqual(badWait.status, 400, badWait.text)
+    }
+
     /// Every tenant route, called by another tenant with the owner's ids, answers exactly as for
     /// a missing resource; anonymous and revoked keys get 401; a read-only key cannot write.
     func testNoRouteLetsOneTenantReachAnothersResources() throws {
