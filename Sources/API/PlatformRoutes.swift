@@ -176,7 +176,7 @@ public enum PlatformRoutes {
             Route("POST", "/v1/chains/{chain}/transactions", access: .tenant(.write), bodyLimit: limits.systemArgsBytesMax * 2 + 64 * 1024) { c, done in
                 do {
                     s.submit(tenant: try c.tenantID, chain: try c.parameter("chain"), try c.decode(SubmitTransactionRequest.self), wait: try wait(c)) {
-                        done($0.flatMap { view in Result { try transactionResponse(view) } })
+                        done($0.map(transactionResponse))
                     }
                 } catch {
                     done(.failure(error))
@@ -200,7 +200,7 @@ public enum PlatformRoutes {
                 // Each item is admitted on its own (one bad item does not stop the others); with
                 // ?wait=commit the answer comes when every item is final or the wait ends.
                 let results = BatchResults(count: batch.transactions.count) { items in
-                    done(Result { try jsonResponse(["results": items], status: 207) })
+                    done(.success(batchResponse(items)))
                 }
                 for (index, transaction) in batch.transactions.enumerated() {
                     s.submit(tenant: tenant, chain: chain, transaction, wait: waitFor) { result in
@@ -221,7 +221,7 @@ public enum PlatformRoutes {
             Route("POST", "/v1/chains/{chain}/transactions/call", access: .tenant(.write)) { c, done in
                 do {
                     s.call(tenant: try c.tenantID, chain: try c.parameter("chain"), try c.decode(CallRequest.self), wait: try wait(c)) {
-                        done($0.flatMap { view in Result { try transactionResponse(view) } })
+                        done($0.map(transactionResponse))
                     }
                 } catch {
                     done(.failure(error))
@@ -359,9 +359,6 @@ public enum PlatformRoutes {
     }
 
     /// 200 when the transaction reached a final state, 202 while it is accepted only.
-    static func transactionResponse(_ view: TransactionStatusView) throws -> HTTPResponse {
-        try jsonResponse(view, status: view.status == "accepted" ? 202 : 200)
-    }
 }
 
 /// One result handed across a callback.

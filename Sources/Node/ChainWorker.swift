@@ -217,7 +217,11 @@ public final class ChainWorker: @unchecked Sendable {
         return admission
     }
 
-    /// Calls `done` on the worker's queue when the transaction is committed. Returns once the
+    /// Threads that answer a block's waiters.
+    private static let wakeChunks = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Calls `done` off the worker's queue (on a global queue, together with the other waiters of
+    /// its block) when the transaction is committed. Returns once the
     /// waiter is registered, with a token for `cancelWait`; a transaction committed before that is
     /// in storage (commits reach PostgreSQL before waiters are woken), so callers check storage
     /// after registering.
@@ -448,10 +452,16 @@ public final class ChainWorker: @unchecked Sendable {
             return ids.indices.compactMap { index in waiters.byID.removeValue(forKey: ids[index]).map { (index, $0) } }
         }
         if !woken.isEmpty {
-            for (index, found) in woken {
-                let transaction = transactions[index]
-                let committed = Committed(transaction: transaction, height: header.height, index: index)
-                for waiter in found { waiter.done(committed) }
+            // One dispatch per core for the whole block rather than one per waiter: each wake-up
+            // of a pool thread costs more than answering a waiter.
+            let calls = woken.flatMap { index, found in
+                found.map { (Committed(transaction: transactions[index], height: header.height, index: index), $0.done) }
+            }
+            let chunks = min(Self.wakeChunks, calls.count)
+            for chunk in 0..<chunks {
+                DispatchQueue.global().async {
+                    for position in stride(from: chunk, to: calls.count, by: chunks) { calls[position].1(calls[position].0) }
+                }
             }
         }
         hooks.afterCommit?(header, events)

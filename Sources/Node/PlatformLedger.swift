@@ -331,9 +331,7 @@ extension Platform {
         // PostgreSQL, which the lookup below sees. Concurrent submissions to a chain share that
         // lookup (one query for all that arrive while one runs).
         let token = wait.map { _ in
-            worker.onCommit(of: id) { committed in
-                DispatchQueue.global().async { answer.fire(.success(Self.statusView(committed))) }
-            }
+            worker.onCommit(of: id) { committed in answer.fire(.success(Self.statusView(committed))) }
         }
         func giveUp() { if let token { worker.cancelWait(of: id, token: token) } }
         do {

@@ -35,11 +35,26 @@ final class ContractChainTests: XCTestCase {
         (call $ret (i32.const 1000) (call $scan (i32.const 8) (i32.const 4) (i32.const 0) (i32.const 0) (i32.const 100) (i32.const 1000) (i32.const 8000)))))
     """
 
+    /// A database with one migrated chain schema registered for `chainID`.
+    private func chainDatabase(_ label: String, schema: String) throws -> (name: String, pool: PostgresPool) {
+        let (name, pool) = try TestCluster.shared.makeMigratedDatabase(label, platform: false, chainSchemas: [schema])
+        try pool.withConnection { _ = try $0.execute("INSERT INTO \(schema).chain_info (chain_id) VALUES ('\(Self.chainID)')", name: "test.info") }
+        return (name, pool)
+    }
+
+    /// A signed envelope for `chainID`.
+    private static func signed(_ contract: String, _ method: String, _ args: String, by signer: PrivateKey) throws -> TransactionEnvelope {
+        var envelope = TransactionEnvelope(chainID: chainID, contract: contract, method: method, args: Array(args.utf8),
+                                           nonce: SecureRandom().bytes(16), validUntil: .height(1000), gasLimit: 1_000_000_000,
+                                           algorithm: signer.algorithm, signer: [])
+        try envelope.sign(with: signer)
+        return envelope
+    }
+
     func testBlocksExecutedAgainstPostgresStateCommitAndAudit() throws {
         let schema = "chain_contracts1"
-        let (name, pool) = try TestCluster.shared.makeMigratedDatabase("contracts", platform: false, chainSchemas: [schema])
+        let (name, pool) = try chainDatabase("contracts", schema: schema)
         defer { pool.close(); try? TestCluster.shared.dropDatabase(name) }
-        try pool.withConnection { _ = try $0.execute("INSERT INTO \(schema).chain_info (chain_id) VALUES ('\(Self.chainID)')", name: "test.info") }
         var chain = try TestChain(chainID: Self.chainID)
         let admin = try PrivateKey.generate(.p256)
         let executor = ContractExecutor(runtime: ContractRuntime(),
@@ -48,11 +63,7 @@ final class ContractChainTests: XCTestCase {
         let state = PostgresWorldState(schema: schema, pool: pool)
 
         func envelope(_ contract: String, _ method: String, _ args: String) throws -> TransactionEnvelope {
-            var envelope = TransactionEnvelope(chainID: Self.chainID, contract: contract, method: method, args: Array(args.utf8),
-                                               nonce: SecureRandom().bytes(16), validUntil: .height(1000), gasLimit: 1_000_000_000,
-                                               algorithm: .p256, signer: [])
-            try envelope.sign(with: admin)
-            return envelope
+            try Self.signed(contract, method, args, by: admin)
         }
         func commit(_ envelopes: [TransactionEnvelope]) throws -> [ExecutedTransaction] {
             let context = BlockContext(chainID: Self.chainID, height: chain.height, timestampMilliseconds: 1_795_219_200_000 + chain.height * 1000)
@@ -88,9 +99,8 @@ final class ContractChainTests: XCTestCase {
     /// state (read for the whole block in one query) or from an earlier transaction of the block.
     func testMembersOnlyChainRefusesSignersWithoutTheWriterRole() throws {
         let schema = "chain_contracts_access"
-        let (name, pool) = try TestCluster.shared.makeMigratedDatabase("access", platform: false, chainSchemas: [schema])
+        let (name, pool) = try chainDatabase("access", schema: schema)
         defer { pool.close(); try? TestCluster.shared.dropDatabase(name) }
-        try pool.withConnection { _ = try $0.execute("INSERT INTO \(schema).chain_info (chain_id) VALUES ('\(Self.chainID)')", name: "test.info") }
         var chain = try TestChain(chainID: Self.chainID)
         let admin = try PrivateKey.generate(.p256)
         let (writer, reader, stranger) = (try PrivateKey.generate(.ed25519), try PrivateKey.generate(.sm2), try PrivateKey.generate(.p256))
@@ -100,11 +110,7 @@ final class ContractChainTests: XCTestCase {
         let state = PostgresWorldState(schema: schema, pool: pool)
 
         func envelope(_ contract: String, _ method: String, _ args: String, by signer: PrivateKey) throws -> TransactionEnvelope {
-            var envelope = TransactionEnvelope(chainID: Self.chainID, contract: contract, method: method, args: Array(args.utf8),
-                                               nonce: SecureRandom().bytes(16), validUntil: .height(1000), gasLimit: 1_000_000_000,
-                                               algorithm: signer.algorithm, signer: [])
-            try envelope.sign(with: signer)
-            return envelope
+            try Self.signed(contract, method, args, by: signer)
         }
         func add(_ signer: PrivateKey) throws -> TransactionEnvelope { try envelope("counter", "add", "{}", by: signer) }
         func grant(_ key: PrivateKey, _ role: String) throws -> TransactionEnvelope {
