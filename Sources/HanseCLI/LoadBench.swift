@@ -397,10 +397,13 @@ final class KeepAliveClient {
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             if let end = headEnd() {
-                let head = String(decoding: buffer[0..<end], as: UTF8.self)
-                let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
-                let length = head.lowercased().components(separatedBy: "\r\n").first { $0.hasPrefix("content-length:") }
-                    .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) } ?? 0
+                // Parsed on bytes: the clients share the node's cores, so they must stay cheap.
+                let lines = buffer[0..<end].split(separator: 10).map { $0.last == 13 ? $0.dropLast() : $0 }
+                let status = lines.first.flatMap { line in line.split(separator: 32).dropFirst().first.flatMap { Int(String(decoding: $0, as: UTF8.self)) } } ?? 0
+                let lengthName = Array("content-length:".utf8)
+                let length = lines.dropFirst().first { line in
+                    line.count > lengthName.count && zip(line, lengthName).allSatisfy { ($0 | 0x20) == $1 }
+                }.flatMap { Int(String(decoding: $0.dropFirst(lengthName.count), as: UTF8.self).trimmingCharacters(in: .whitespaces)) } ?? 0
                 if buffer.count >= end + 4 + length {
                     let body = String(decoding: buffer[(end + 4)..<(end + 4 + length)], as: UTF8.self)
                     buffer.removeFirst(end + 4 + length)
