@@ -226,8 +226,12 @@ public final class APIApplication: HTTPHandler {
         if let deferred = route.deferred {
             return .later { context, done in
                 deferred(context) { result in
-                    keep(result)
-                    done(result)
+                    // Storing the answer is a database round trip: off the caller's thread, which
+                    // may be answering a whole block's waiters.
+                    DispatchQueue.global().async {
+                        keep(result)
+                        done(result)
+                    }
                 }
             }
         }

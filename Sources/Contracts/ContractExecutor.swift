@@ -12,7 +12,7 @@ public struct ChainRules: Sendable, Equatable {
     /// Who may call contracts other than `_system`.
     public var access: ChainAccess
 
-    public init(admins: Set<String>, fuelMax: UInt64 = Limits().contractFuelMax, access: ChainAccess = .open) {
+    public init(admins: Set<String>, fuelMax: UInt64 = Limits().contractFuelMax, access: ChainAccess) {
         self.admins = admins
         self.fuelMax = fuelMax
         self.access = access

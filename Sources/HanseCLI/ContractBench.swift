@@ -87,7 +87,7 @@ struct ContractBench: ParsableCommand {
         var limits = Limits()
         if !warm { limits.contractWarmInstancesPerModule = 0 }
         let runtime = ContractRuntime(limits: limits)
-        let executor = ContractExecutor(runtime: runtime, rules: ChainRules(admins: [adminAddress]))
+        let executor = ContractExecutor(runtime: runtime, rules: ChainRules(admins: [adminAddress], access: .open))
         let state = MemoryWorldState()
         var height: UInt64 = 1
         func envelope(_ contract: String, _ method: String, _ args: String, _ signer: PrivateKey) throws -> TransactionEnvelope {

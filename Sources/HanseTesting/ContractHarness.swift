@@ -16,7 +16,8 @@ public final class ContractHarness {
     public init(runtime: ContractRuntime = ContractRuntime(), admin: PrivateKey? = nil) throws {
         let admin = try admin ?? PrivateKey.generate(.ed25519)
         self.admin = admin
-        executor = ContractExecutor(runtime: runtime, rules: ChainRules(admins: [TransactionEnvelope.address(algorithm: admin.algorithm, publicKey: admin.publicKey.raw)]))
+        executor = ContractExecutor(runtime: runtime, rules: ChainRules(admins: [TransactionEnvelope.address(algorithm: admin.algorithm, publicKey: admin.publicKey.raw)],
+                                                                    access: .open))
     }
 
     public var block: BlockContext { BlockContext(chainID: chainID, height: height, timestampMilliseconds: 1_795_219_200_000 + height * 1000) }

@@ -197,11 +197,20 @@ extension Platform {
         chainLimits.blockTransactionsMax = record.blockTransactionsMax
         let setup = ChainSetup(chainID: id, schema: record.schema, kind: record.consensus == "solo" ? .solo : .bft,
                                validatorSet: ValidatorSet(keys: validators.map(\.key)), hostedKeys: hosted,
-                               rules: ChainRules(admins: [], fuelMax: record.fuelMax, access: record.access))
+                               rules: ChainRules(admins: [], fuelMax: record.fuelMax, access: try genesisAccess(record)))
         let worker = try ChainWorker(setup: setup, executor: ContractExecutor(runtime: runtime, rules: setup.rules), pool: pool, limits: chainLimits,
                                      hooks: commitHooks(chain: id, schema: record.schema, tenant: record.tenantID))
         try worker.start()
         workers.withLock { $0[id] = worker }
+    }
+
+    /// Who may call the chain's contracts, as its genesis block records it: the ledger decides,
+    /// not the catalogue row (they agree unless one was edited). A genesis from before access
+    /// control has no such field: open.
+    func genesisAccess(_ record: ChainRecord) throws -> ChainAccess {
+        let key = StateKey(contract: TransactionEnvelope.systemContract, key: Array("genesis".utf8))
+        guard let bytes = try PostgresWorldState(schema: record.schema, pool: pool).value(of: key) else { return record.access }
+        return try ChainGenesis(encoded: bytes).access ?? .open
     }
 
     func stopWorker(chain id: String) {

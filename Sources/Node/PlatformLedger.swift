@@ -86,7 +86,17 @@ extension Platform {
         // The role is recorded on the chain too, so contracts and auditors see it.
         let args = Self.json(["address": view.address, "role": view.role])
         refusedCache.withLock { $0[record.id] = nil }
-        _ = try systemCall(record, worker, method: "grant_role", args: args, identity: nil, wait: PlatformRoutes.waitDefault)
+        do {
+            _ = try systemCall(record, worker, method: "grant_role", args: args, identity: nil, wait: PlatformRoutes.waitDefault)
+        } catch {
+            // The grant did not take effect (refused before admission, or committed as failed):
+            // without the row the same request can be sent again.
+            try? pool.withConnection { connection in
+                _ = try connection.query(sql: "DELETE FROM platform.identities WHERE id = $1::uuid", name: "platform.identities.delete", [.text(id)])
+            }
+            refusedCache.withLock { $0[record.id] = nil }
+            throw error
+        }
         return view
     }
 
@@ -124,7 +134,15 @@ extension Platform {
         let (record, worker) = try runningChain(tenant: tenant, id: chain)
         let current = try Self.identityView(identityRow(chain: record.id, id))
         guard current.name != platformAdminIdentity else { throw APIError.conflict("the platform admin identity cannot be revoked") }
-        guard current.revokedAt == nil else { return current }
+        guard current.revokedAt == nil else {
+            // Revoked here already; if removing the role from the chain failed then, try again.
+            if try PostgresWorldState(schema: record.schema, pool: pool).value(of: StateKey(contract: TransactionEnvelope.systemContract,
+                                                                                              key: Array("role/\(current.address)".utf8))) != nil {
+                _ = try systemCall(record, worker, method: "revoke_role", args: Self.json(["address": current.address]), identity: nil,
+                                   wait: PlatformRoutes.waitDefault)
+            }
+            return current
+        }
         let view = try pool.withConnection { connection in
             try Self.identityView(try connection.query(sql: """
                 UPDATE platform.identities SET revoked_at = now() WHERE id = $1::uuid RETURNING \(Self.identityColumns)
@@ -496,7 +514,7 @@ extension Platform {
         let args = Array((request.args ?? "{}").utf8)
         guard args.count <= limits.txArgsBytesMax else { throw APIError.badRequest("args has more than \(limits.txArgsBytesMax) bytes", field: "args") }
         let head = try pool.withConnection { try PostgresChainStore(schema: record.schema).head(on: $0) }
-        let executor = ContractExecutor(runtime: runtime, rules: ChainRules(admins: [], fuelMax: record.fuelMax))
+        let executor = ContractExecutor(runtime: runtime, rules: ChainRules(admins: [], fuelMax: record.fuelMax, access: record.access))
         let outcome = try executor.query(contract: request.contract, method: request.method, args: args, caller: caller.lowercased(),
                                          in: BlockContext(chainID: record.id, height: (head?.height ?? 0) + 1, timestampMilliseconds: Self.nowMilliseconds()),
                                          state: PostgresWorldState(schema: record.schema, pool: pool))

@@ -49,7 +49,7 @@ final class ChainWorkerTests: XCTestCase {
         try pool.withConnection { _ = try $0.execute("INSERT INTO \(schema).chain_info (chain_id) VALUES ('\(id)')", name: "test.info") }
         let admin = try PrivateKey.generate(.p256)
         let validators = try (0..<count).map { _ in try PrivateKey.generate(.p256) }
-        let rules = ChainRules(admins: [TransactionEnvelope.address(algorithm: .p256, publicKey: admin.publicKey.raw)])
+        let rules = ChainRules(admins: [TransactionEnvelope.address(algorithm: .p256, publicKey: admin.publicKey.raw)], access: .open)
         let setup = ChainSetup(chainID: id, schema: schema, kind: kind, validatorSet: ValidatorSet(keys: validators.map(\.publicKey)),
                                hostedKeys: Dictionary(uniqueKeysWithValues: validators.enumerated().map { ($0.offset, $0.element) }), rules: rules)
         return Chain(id: id, schema: schema, pool: pool, database: database, admin: admin, validators: validators, setup: setup,

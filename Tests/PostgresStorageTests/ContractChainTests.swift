@@ -58,7 +58,7 @@ final class ContractChainTests: XCTestCase {
         var chain = try TestChain(chainID: Self.chainID)
         let admin = try PrivateKey.generate(.p256)
         let executor = ContractExecutor(runtime: ContractRuntime(),
-                                        rules: ChainRules(admins: [TransactionEnvelope.address(algorithm: .p256, publicKey: admin.publicKey.raw)]))
+                                        rules: ChainRules(admins: [TransactionEnvelope.address(algorithm: .p256, publicKey: admin.publicKey.raw)], access: .open))
         let store = try PostgresChainStore(schema: schema)
         let state = PostgresWorldState(schema: schema, pool: pool)
 
