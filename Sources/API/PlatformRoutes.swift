@@ -28,6 +28,9 @@ public protocol PlatformService: Sendable {
     func operation(tenant: String, id: String) throws -> OperationView
     func listChains(tenant: String, _ page: PageRequest) throws -> Page<ChainView>
     func chain(tenant: String, id: String) throws -> ChainView
+    /// Throws what a transaction route would for the chain as a whole (404 when the tenant has
+    /// no such chain, 409 when it is not running), without building its view.
+    func requireRunningChain(tenant: String, id: String) throws
     func setChainRunning(tenant: String, id: String, running: Bool) throws -> ChainView
     func archiveChain(tenant: String, id: String) throws -> ChainView
 
@@ -193,7 +196,7 @@ public enum PlatformRoutes {
                     chain = try c.parameter("chain")
                     tenant = try c.tenantID
                     waitFor = try wait(c)
-                    _ = try s.chain(tenant: tenant, id: chain)
+                    try s.requireRunningChain(tenant: tenant, id: chain)
                 } catch {
                     return done(.failure(error))
                 }

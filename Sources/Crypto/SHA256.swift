@@ -10,7 +10,7 @@ public struct SHA256: ~Copyable {
     /// A fresh hashing context.
     public init() {
         guard let context = EVP_MD_CTX_new() else { fatalError("OpenSSL could not allocate a digest context") }
-        guard EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else { fatalError("OpenSSL could not initialise SHA-256") }
+        guard EVP_DigestInit_ex(context, Digests.sha256, nil) == 1 else { fatalError("OpenSSL could not initialise SHA-256") }
         self.context = context
     }
 
@@ -42,6 +42,19 @@ public struct SHA256: ~Copyable {
     /// The SHA-256 digest of the UTF-8 bytes of `text`.
     public static func hash(utf8 text: String) -> [UInt8] {
         hash(Array(text.utf8))
+    }
+}
+
+/// Digest implementations fetched from OpenSSL's provider once per process. OpenSSL 3 looks the
+/// algorithm up again (locks and a hash table) on every init given `EVP_sha256()`; a fetched
+/// `EVP_MD` skips that. They are never freed and are safe to share between threads.
+enum Digests {
+    nonisolated(unsafe) static let sha256: OpaquePointer = fetch("SHA2-256")
+    nonisolated(unsafe) static let sm3: OpaquePointer = fetch("SM3")
+
+    private static func fetch(_ name: String) -> OpaquePointer {
+        guard let digest = EVP_MD_fetch(nil, name, nil) else { fatalError("OpenSSL has no \(name)") }
+        return digest
     }
 }
 

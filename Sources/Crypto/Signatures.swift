@@ -236,8 +236,8 @@ private func withSigningContext<T>(_ key: OpaquePointer, algorithm: SignatureAlg
     defer { if let keyContext { EVP_PKEY_CTX_free(keyContext) } }
     let digest: OpaquePointer?
     switch algorithm {
-    case .p256: digest = EVP_sha256()
-    case .sm2: digest = EVP_sm3()
+    case .p256: digest = Digests.sha256
+    case .sm2: digest = Digests.sm3
     case .ed25519: digest = nil
     }
     let status = sign ? EVP_DigestSignInit(context, nil, digest, nil, key) : EVP_DigestVerifyInit(context, nil, digest, nil, key)

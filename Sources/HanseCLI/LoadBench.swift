@@ -132,6 +132,7 @@ struct LoadBench: ParsableCommand {
         let committed = Atomic<Int>(0)
         let failures = Mutex<[String]>([])
         let clock = ContinuousClock()
+        let cpuBefore = MachineCPU.sample()
         let start = clock.now
         let progress = DispatchSource.makeTimerSource(queue: .global())
         progress.schedule(deadline: .now() + 1, repeating: 1)
@@ -163,6 +164,7 @@ struct LoadBench: ParsableCommand {
         }
         progress.cancel()
         let seconds = (clock.now - start).secondsDouble
+        let cpuAfter = MachineCPU.sample()
         let blocks = (try platform.chain(tenant: tenant, id: chain).height ?? 0) - before
         let sorted = latencies.withLock { $0 }.sorted()
         func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
@@ -170,6 +172,12 @@ struct LoadBench: ParsableCommand {
         print(String(format: "  HTTP, wait=commit%@: %.0f tx/s committed (%d of %d), latency%@ p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, %llu blocks, %.0f tx per block",
                      batch == 1 ? "" : ", batches of \(batch)", Double(count) / seconds, count, bodies.count, batch == 1 ? "" : " per batch", percentile(0.5), percentile(0.9), percentile(0.99), blocks,
                      Double(count) / Double(max(blocks, 1))))
+        if let cpuBefore, let cpuAfter {
+            let busy = cpuAfter.busy - cpuBefore.busy, steal = cpuAfter.steal - cpuBefore.steal
+            print(String(format: "  CPU (whole machine, /proc/stat): %.2f of %d cores busy, steal %.0f %%, %.3f ms of CPU per committed tx",
+                         busy / seconds, ProcessInfo.processInfo.activeProcessorCount, 100 * steal / max(cpuAfter.total - cpuBefore.total, 0.001),
+                         1000 * busy / Double(max(count, 1))))
+        }
         for failure in failures.withLock({ $0 }) { print("  failed: \(failure)") }
     }
 
@@ -422,5 +430,24 @@ final class KeepAliveClient {
             return index
         }
         return nil
+    }
+}
+
+/// The machine's CPU time so far, from the first line of /proc/stat (Linux), in seconds: busy
+/// (user, nice, system, irq, softirq), steal (taken by the hypervisor) and the total.
+struct MachineCPU {
+    let busy: Double
+    let steal: Double
+    let total: Double
+
+    static func sample() -> MachineCPU? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8), let line = text.split(separator: "\n").first,
+              line.hasPrefix("cpu ") else { return nil }
+        let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard ticks.count >= 8 else { return nil }
+        let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        // user nice system idle iowait irq softirq steal …
+        return MachineCPU(busy: (ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]) / hz, steal: ticks[7] / hz,
+                          total: ticks[0..<8].reduce(0, +) / hz)
     }
 }

@@ -1,16 +1,30 @@
 /// Lower-case hexadecimal encoding and strict decoding.
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
     /// Lower-case hex of `bytes`.
     public static func encode<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.underestimatedCount * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+        let count = bytes.underestimatedCount
+        var iterator = bytes.makeIterator()
+        // Written straight into the string's storage; a sequence longer than its
+        // `underestimatedCount` goes on through the general path.
+        var rest: [UInt8] = []
+        let head = String(unsafeUninitializedCapacity: count * 2) { buffer in
+            for index in 0..<count {
+                guard let byte = iterator.next() else { return index * 2 }
+                buffer[index * 2] = digit(byte >> 4)
+                buffer[index * 2 + 1] = digit(byte & 0x0F)
+            }
+            return count * 2
         }
-        return String(decoding: out, as: UTF8.self)
+        while let byte = iterator.next() {
+            rest.append(digit(byte >> 4))
+            rest.append(digit(byte & 0x0F))
+        }
+        return rest.isEmpty ? head : head + String(decoding: rest, as: UTF8.self)
+    }
+
+    @inline(__always)
+    private static func digit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") - 10 + value
     }
 
     /// The bytes of an even-length hex string (either case), or nil if it is not one.

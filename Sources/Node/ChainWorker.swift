@@ -101,6 +101,9 @@ public final class ChainWorker: @unchecked Sendable {
     /// Ids that expired in the mempool, most recent last (bounded by `Limits.expiredRememberedMax`).
     private let expired = Mutex<(ids: Set<[UInt8]>, order: [[UInt8]])>(([], []))
     private let ticking = Atomic<Bool>(false)
+    /// The ids in the ledger, as a Bloom filter; nil until `start` has read them (until then
+    /// every id may be committed).
+    private let committedIDs = Mutex<CommittedIDFilter?>(nil)
 
     struct Waiters: ~Copyable {
         var byID: [[UInt8]: [(token: UInt64, done: @Sendable (Committed) -> Void)]] = [:]
@@ -159,6 +162,7 @@ public final class ChainWorker: @unchecked Sendable {
                 self.head = (head.height, head.hash, block.header.timestamp)
             }
             self.ledger = ledger
+            try loadCommittedIDs(ledgerSize: head?.ledgerSize ?? 0)
             let next = nextHeight
             nextHeightHint.store(next, ordering: .relaxed)
             var walValues: [[UInt8]: [UInt8]]?
@@ -190,6 +194,25 @@ public final class ChainWorker: @unchecked Sendable {
             }
             drain()
         }
+    }
+
+    /// Reads every committed id into the filter, a page at a time.
+    private func loadCommittedIDs(ledgerSize: UInt64) throws {
+        var filter = CommittedIDFilter(initialCapacity: Int(ledgerSize) + Int(ledgerSize / 2) + 4096)
+        let page = 50_000
+        var seq: UInt64 = 0
+        while seq < ledgerSize {
+            let ids = try pool.withConnection { try store.transactionIDs(fromSeq: seq, limit: page, on: $0) }
+            guard !ids.isEmpty else { break }
+            for id in ids { filter.insert(id) }
+            seq += UInt64(ids.count)
+        }
+        committedIDs.withLock { $0 = filter }
+    }
+
+    /// False when `id` is certainly not in the ledger; true when it may be (then PostgreSQL knows).
+    public func mayHaveCommitted(_ id: [UInt8]) -> Bool {
+        committedIDs.withLock { $0?.mayContain(id) ?? true }
     }
 
     /// Stops ticking and drops the mempool; the chain resumes from PostgreSQL with `start`.
@@ -355,7 +378,7 @@ public final class ChainWorker: @unchecked Sendable {
         // A transaction already in the ledger (resubmitted across a restart) is dropped, never committed twice.
         let batch: [TransactionEnvelope]
         do {
-            let ids = candidates.map(\.id)
+            let ids = committedIDs.withLock { filter in candidates.map(\.id).filter { filter?.mayContain($0) ?? true } }
             let known = try store.committed(ids, pool: pool)
             if !known.isEmpty { mempool.withLock { $0.remove(known, committed: true) } }
             batch = known.isEmpty ? candidates : candidates.filter { !known.contains($0.id) }
@@ -429,7 +452,8 @@ public final class ChainWorker: @unchecked Sendable {
         do {
             let block = CommittedBlock(header: header, certificate: certificate, transactions: transactions)
             let within = hooks.withinCommit.map { hook in { @Sendable (connection: PostgresConnection, events: Range<Int64>) in try hook(connection, block, events) } }
-            events = try store.commit(block, pool: pool, within: within)
+            // `executed` holds what this worker ran to build or judge the header: its roots match.
+            events = try store.commit(block, pool: pool, rootsChecked: true, within: within)
         } catch {
             fail("cannot commit block \(header.height): \(error)")
             return
@@ -441,6 +465,9 @@ public final class ChainWorker: @unchecked Sendable {
         judged = [:]
         nextHeightHint.store(nextHeight, ordering: .relaxed)
         let ids = transactions.map(\.envelope.id)
+        // Into the filter before out of the mempool: a submission that no longer finds an id
+        // waiting there finds it here (and then in PostgreSQL).
+        committedIDs.withLock { filter in for id in ids { filter?.insert(id) } }
         let expiredIDs = mempool.withLock { mempool in
             mempool.remove(ids, committed: true)
             return mempool.dropExpired(height: nextHeight, now: Self.nowMilliseconds())

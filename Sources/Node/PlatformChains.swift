@@ -67,6 +67,10 @@ extension Platform {
         return try Self.chainRecord(row)
     }
 
+    public func requireRunningChain(tenant: String, id: String) throws {
+        _ = try runningChain(tenant: tenant, id: id, cached: true)
+    }
+
     /// The tenant's chain and its worker; 409 when the chain is not running.
     func runningChain(tenant: String, id: String, cached: Bool = false) throws -> (ChainRecord, ChainWorker) {
         let now = Self.nowMilliseconds()

@@ -345,15 +345,16 @@ extension Platform {
                done: @escaping @Sendable (Result<TransactionStatusView, any Error>) -> Void) {
         let id = envelope.id
         let answer = Once(done)
-        // Registered first: a commit after this point wakes the waiter; one before it is in
-        // PostgreSQL, which the lookup below sees. Concurrent submissions to a chain share that
-        // lookup (one query for all that arrive while one runs).
+        // Registered first: a commit after this point wakes the waiter; one before it is in the
+        // worker's filter of committed ids and in PostgreSQL, which the lookup below sees (only
+        // for ids the filter may hold). Concurrent submissions to a chain share that lookup (one
+        // query for all that arrive while one runs).
         let token = wait.map { _ in
             worker.onCommit(of: id) { committed in answer.fire(.success(Self.statusView(committed))) }
         }
         func giveUp() { if let token { worker.cancelWait(of: id, token: token) } }
         do {
-            if try committedLookup(record).contains(id), let committed = try committedStatus(record, id: id) {
+            if worker.mayHaveCommitted(id), try committedLookup(record).contains(id), let committed = try committedStatus(record, id: id) {
                 giveUp()
                 return answer.fire(.success(committed))
             }

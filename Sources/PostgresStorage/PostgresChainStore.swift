@@ -27,6 +27,14 @@ public struct PostgresChainStore: Sendable {
         return (UInt64(try row.decode(Int64.self, column: 0)), try row.decode([UInt8].self, column: 1), UInt64(try row.decode(Int64.self, column: 2)))
     }
 
+    /// The ids of committed transactions in ledger order, from sequence number `seq` on, at most
+    /// `limit` of them (a page of a walk over the whole ledger).
+    public func transactionIDs(fromSeq seq: UInt64, limit: Int, on connection: PostgresConnection) throws -> [[UInt8]] {
+        try connection.query(PostgresStatement("chain.tx_ids.\(schema)",
+            "SELECT tx_id FROM \(table("transactions")) WHERE seq >= $1 ORDER BY seq LIMIT $2"),
+            [.int(Int64(seq)), .int(Int64(limit))]).rows.map { try $0.decode([UInt8].self, column: 0) }
+    }
+
     /// Which of `ids` are committed transactions already (one query).
     public func committed(_ ids: [[UInt8]], pool: PostgresPool) throws -> Set<[UInt8]> {
         guard !ids.isEmpty else { return [] }
@@ -45,13 +53,18 @@ public struct PostgresChainStore: Sendable {
     /// `within` runs last in the same PostgreSQL transaction with the sequence numbers of the
     /// block's events (its block event first), so that rows derived from them (the webhook
     /// outbox) commit or vanish with the block. Returns those sequence numbers.
+    /// `rootsChecked` skips recomputing the header's transaction and write-set roots, for a caller
+    /// that built or checked the header from these very transactions (a chain worker); the ledger
+    /// root is always checked against the stored tree.
     @discardableResult
-    public func commit(_ block: CommittedBlock, pool: PostgresPool,
+    public func commit(_ block: CommittedBlock, pool: PostgresPool, rootsChecked: Bool = false,
                        within: ((PostgresConnection, Range<Int64>) throws -> Void)? = nil) throws -> Range<Int64> {
         let header = block.header
-        guard header.txRoot == BlockRoots.txRoot(block.transactions) else { throw PostgresError(.query, "tx root does not match the block's transactions") }
-        guard header.writeSetRoot == BlockRoots.writeSetRoot(block.transactions) else {
-            throw PostgresError(.query, "write-set root does not match the block's receipts, writes and events")
+        if !rootsChecked {
+            guard header.txRoot == BlockRoots.txRoot(block.transactions) else { throw PostgresError(.query, "tx root does not match the block's transactions") }
+            guard header.writeSetRoot == BlockRoots.writeSetRoot(block.transactions) else {
+                throw PostgresError(.query, "write-set root does not match the block's receipts, writes and events")
+            }
         }
         return try pool.transaction { connection in
             let head = try self.head(on: connection)

@@ -1,5 +1,6 @@
 // Tests of the core helpers: hex round trips against fixed strings, limit relations, the seeded
 // generator's determinism.
+import Foundation
 import HanseCore
 import XCTest
 
@@ -9,6 +10,20 @@ final class CoreTests: XCTestCase {
         XCTAssertEqual(Hex.decode("00AbfF"), [0x00, 0xAB, 0xFF])
         XCTAssertNil(Hex.decode("abc"))
         XCTAssertNil(Hex.decode("zz"))
+        // Every byte value, from an array, a slice and a sequence that does not know its length.
+        let all = (0...255).map { UInt8($0) }
+        let expected = all.map { String(format: "%02x", $0) }.joined()
+        XCTAssertEqual(Hex.encode(all), expected)
+        XCTAssertEqual(Hex.encode(all[16...]), String(expected.dropFirst(32)))
+        var next: UInt8 = 0
+        let unsized = AnySequence { AnyIterator { () -> UInt8? in
+            defer { next &+= 1 }
+            return next == 255 ? nil : next
+        } }
+        XCTAssertEqual(unsized.underestimatedCount, 0)
+        XCTAssertEqual(Hex.encode(unsized), String(expected.dropLast(2)))
+        XCTAssertEqual(Hex.encode([UInt8]()), "")
+        XCTAssertEqual(Hex.decode(expected), all)
     }
 
     func testDefaultLimitsAreValidAndBrokenOnesNamed() {
