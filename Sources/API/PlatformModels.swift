@@ -349,6 +349,17 @@ public struct SubmitTransactionRequest: APIRequestBody, Sendable {
 public struct BatchSubmitRequest: APIRequestBody, Sendable {
     public var transactions: [SubmitTransactionRequest]
     public static let fields: Set<String> = ["transactions"]
+
+    public static func checkNestedFields(_ object: [String: Any]) throws {
+        guard let items = object["transactions"] as? [Any] else { return }
+        for (index, item) in items.enumerated() {
+            guard let fields = item as? [String: Any] else { continue }
+            if let unknown = fields.keys.sorted().first(where: { !SubmitTransactionRequest.fields.contains($0) }) {
+                let field = "transactions[\(index)].\(unknown)"
+                throw APIError.badRequest("unknown field \(field) (known: \(SubmitTransactionRequest.fields.sorted().joined(separator: ", ")))", field: field)
+            }
+        }
+    }
 }
 
 extension SubmitTransactionRequest: Codable {}

@@ -88,6 +88,12 @@ public struct RequestContext: Sendable {
 
     /// Decodes a JSON request document strictly (see `decode`).
     public static func decodeJSON<T: APIRequestBody>(_ type: T.Type, from body: [UInt8]) throws -> T {
+        if let plain = T.plain(body) { return plain }
+        return try decodeGeneral(T.self, from: body)
+    }
+
+    /// `decodeJSON` without the fast path for plain bodies.
+    static func decodeGeneral<T: APIRequestBody>(_ type: T.Type, from body: [UInt8]) throws -> T {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) else {
             throw APIError.badRequest("body is not valid JSON")
         }
@@ -98,6 +104,7 @@ public struct RequestContext: Sendable {
         if let unknown = fields.keys.sorted().first(where: { !T.fields.contains($0) }) {
             throw APIError.badRequest("unknown field \(unknown) (known: \(T.fields.sorted().joined(separator: ", ")))", field: unknown)
         }
+        try T.checkNestedFields(fields)
         do {
             let decoder = JSONDecoder()
             decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -175,6 +182,16 @@ public struct RequestContext: Sendable {
 /// A JSON request document: `fields` lists its members (snake_case) so that unknown ones are refused.
 public protocol APIRequestBody: Decodable {
     static var fields: Set<String> { get }
+    /// The value, if `body` has the plain shape a fast reader handles (see `PlainJSONReader`);
+    /// nil sends it through the general decoder.
+    static func plain(_ body: [UInt8]) -> Self?
+    /// Refuses unknown fields of nested objects (the top level is checked by the decoder).
+    static func checkNestedFields(_ object: [String: Any]) throws
+}
+
+extension APIRequestBody {
+    public static func plain(_ body: [UInt8]) -> Self? { nil }
+    public static func checkNestedFields(_ object: [String: Any]) throws {}
 }
 
 /// A JSON response with status `status`; property names become snake_case.

@@ -1,5 +1,6 @@
 public import Crypto
 public import HanseCore
+internal import Synchronization
 
 /// A key of contract state.
 public struct StateKey: Sendable, Hashable, Comparable {
@@ -60,6 +61,17 @@ extension TransactionEnvelope {
     public var signerAddress: String { Self.address(algorithm: algorithm, publicKey: signer) }
 
     public static func address(algorithm: SignatureAlgorithm, publicKey: [UInt8]) -> String {
-        Hex.encode(Array(SHA256.hash(Array(algorithm.rawValue.utf8) + [0] + publicKey).prefix(20)))
+        let input = Array(algorithm.rawValue.utf8) + [0] + publicKey
+        // A block and the answers to its waiters ask for the same few signers' addresses many
+        // times: remembered, up to a bound.
+        if let known = addresses.withLock({ $0[input] }) { return known }
+        let address = Hex.encode(Array(SHA256.hash(input).prefix(20)))
+        addresses.withLock { cache in
+            if cache.count >= 4096 { cache.removeAll(keepingCapacity: true) }
+            cache[input] = address
+        }
+        return address
     }
 }
+
+private let addresses = Mutex<[[UInt8]: String]>([:])

@@ -219,11 +219,41 @@ public struct PostgresChainStore: Sendable {
 
 /// A PostgreSQL array literal of text values, each quoted and escaped.
 func arrayLiteral(_ values: [String]) -> String {
-    "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-        .joined(separator: ",") + "}"
+    // Built on bytes: Foundation's replacingOccurrences is a locale-aware search, slow per value.
+    var out: [UInt8] = [UInt8(ascii: "{")]
+    out.reserveCapacity(values.reduce(2) { $0 + $1.utf8.count + 3 })
+    for (index, value) in values.enumerated() {
+        if index > 0 { out.append(UInt8(ascii: ",")) }
+        out.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") { out.append(UInt8(ascii: "\\")) }
+            out.append(byte)
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+    out.append(UInt8(ascii: "}"))
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// A PostgreSQL array literal of bytea values in hex form.
 func byteaArrayLiteral(_ values: [[UInt8]]) -> String {
-    "{" + values.map { "\"\\\\x" + Hex.encode($0) + "\"" }.joined(separator: ",") + "}"
+    var out: [UInt8] = [UInt8(ascii: "{")]
+    out.reserveCapacity(values.reduce(2) { $0 + $1.count * 2 + 6 })
+    for (index, value) in values.enumerated() {
+        if index > 0 { out.append(UInt8(ascii: ",")) }
+        // "\\x…" inside the literal: its quoting turns the doubled backslash into bytea's \x.
+        out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "\\"), UInt8(ascii: "x")])
+        for byte in value {
+            out.append(hexDigit(byte >> 4))
+            out.append(hexDigit(byte & 0x0F))
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+    out.append(UInt8(ascii: "}"))
+    return String(decoding: out, as: UTF8.self)
+}
+
+@inline(__always)
+private func hexDigit(_ value: UInt8) -> UInt8 {
+    value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") - 10 + value
 }

@@ -4,7 +4,7 @@
 import Dispatch
 import Foundation
 import HanseTesting
-import PostgresStorage
+@testable import PostgresStorage
 import Synchronization
 import XCTest
 
@@ -23,6 +23,21 @@ final class PostgresConnectionTests: XCTestCase {
         var configuration = PostgresPoolConfiguration(conninfo: Self.database.conninfo)
         configuration.connectionsMax = max
         return PostgresPool(configuration: configuration)
+    }
+
+    /// The array literals that batch statements pass as one parameter come back element for element.
+    func testArrayLiteralsRoundTripAwkwardValues() throws {
+        let connection = try PostgresConnection(conninfo: Self.database.conninfo)
+        let texts = ["", "plain", "quote \" inside", "back\\slash", "\\\"", "{braces}, commas", "NULL", " spaced ", "ü → 漢字", "tab\tnew\nline"]
+        let rows = try connection.query(sql: "SELECT v FROM unnest($1::text[]) WITH ORDINALITY AS t(v, i) ORDER BY i", name: "test.text_array",
+                                        [.text(arrayLiteral(texts))]).rows
+        XCTAssertEqual(try rows.map { try $0.decode(String.self, column: 0) }, texts)
+        let blobs: [[UInt8]] = [[], [0], [0x5C, 0x22, 0x7B, 0x7D, 0x2C], Array(0...255), [0xFF]]
+        let back = try connection.query(sql: "SELECT v FROM unnest($1::bytea[]) WITH ORDINALITY AS t(v, i) ORDER BY i", name: "test.bytea_array",
+                                        [.text(byteaArrayLiteral(blobs))]).rows
+        XCTAssertEqual(try back.map { try $0.decode([UInt8].self, column: 0) }, blobs)
+        XCTAssertEqual(arrayLiteral([]), "{}")
+        XCTAssertEqual(byteaArrayLiteral([[0xAB]]), #"{"\\xab"}"#)
     }
 
     func testParametersRoundTripThroughEveryType() throws {
