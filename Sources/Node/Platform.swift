@@ -35,6 +35,8 @@ public final class Platform: PlatformService, @unchecked Sendable {
     /// (changes made on this node drop them at once).
     let chainCache = Mutex<[String: (record: ChainRecord, expires: UInt64)]>([:])
     let refusedCache = Mutex<[String: (keys: [[UInt8]: String], expires: UInt64)]>([:])
+    /// The ends of requests' waits for commits.
+    let waitTimers = WaitTimers()
     /// The batched committed-id check of submissions, per chain.
     let committedLookups = Mutex<[String: BatchedLookup]>([:])
     static let cacheMilliseconds: UInt64 = 1_000

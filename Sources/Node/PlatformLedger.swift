@@ -377,7 +377,7 @@ extension Platform {
             return answer.fire(.failure(error))
         }
         guard let wait, let token else { return answer.fire(.success(TransactionStatusView(txId: Hex.encode(id), status: "accepted"))) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(wait.wholeMilliseconds))) { [self] in
+        waitTimers.schedule(after: wait) { [self] in
             guard answer.pending else { return }
             worker.cancelWait(of: id, token: token)
             answer.fire(Result {
