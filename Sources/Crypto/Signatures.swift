@@ -1,6 +1,7 @@
 internal import COpenSSL
 internal import Foundation
 internal import HanseCore
+internal import Synchronization
 
 /// The signature algorithms of identities and validators.
 public enum SignatureAlgorithm: String, Sendable, CaseIterable, Codable {
@@ -35,8 +36,41 @@ public struct CryptoError: Error, Sendable, Equatable, CustomStringConvertible {
 /// An OpenSSL key. Owns the EVP_PKEY and frees it; immutable once made, so safe to share.
 final class KeyHandle: @unchecked Sendable {
     let pointer: OpaquePointer
+    /// Verification contexts ready for use (an OpenSSL context serves one thread at a time;
+    /// setting one up costs about a fifth of a P-256 verification).
+    private let verifiers = Mutex<[VerifyContext]>([])
+    /// An `EVP_PKEY_CTX`, handed between threads but used by one at a time.
+    private struct VerifyContext: @unchecked Sendable { let pointer: OpaquePointer }
+    private static let verifiersKept = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
-    deinit { EVP_PKEY_free(pointer) }
+
+    deinit {
+        verifiers.withLock { contexts in contexts.forEach { EVP_PKEY_CTX_free($0.pointer) } }
+        EVP_PKEY_free(pointer)
+    }
+
+    /// Runs `body` with a context initialised for `EVP_PKEY_verify` with this key; nil if OpenSSL
+    /// cannot make one.
+    func withVerifyContext<T>(_ body: (OpaquePointer) -> T) -> T? {
+        var context = verifiers.withLock { $0.popLast() }?.pointer
+        if context == nil {
+            guard let created = EVP_PKEY_CTX_new_from_pkey(nil, pointer, nil) else { return nil }
+            guard EVP_PKEY_verify_init(created) == 1 else {
+                EVP_PKEY_CTX_free(created)
+                return nil
+            }
+            context = created
+        }
+        let result = body(context!)
+        let kept = verifiers.withLock { contexts in
+            guard contexts.count < Self.verifiersKept else { return false }
+            contexts.append(VerifyContext(pointer: context!))
+            return true
+        }
+        if !kept { EVP_PKEY_CTX_free(context!) }
+        return result
+    }
 }
 
 /// A public key of one of the supported algorithms.
@@ -87,6 +121,17 @@ public struct PublicKey: Sendable, Equatable {
     /// Whether `signature` (raw, 64 bytes) signs `message` under this key.
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
         guard signature.count == algorithm.signatureBytes else { return false }
+        if algorithm == .p256 {
+            // ECDSA over the SHA-256 digest with a reused context: the same check as
+            // EVP_DigestVerify, without setting up a digest and key context per call.
+            guard let der = ECDSASignature.der(fromRaw: signature) else { return false }
+            let digest = SHA256.hash(message)
+            let valid = handle.withVerifyContext { context in
+                EVP_PKEY_verify(context, der, der.count, digest, digest.count) == 1
+            } ?? false
+            if !valid { ERR_clear_error() }
+            return valid
+        }
         let encoded: [UInt8]
         if algorithm == .ed25519 {
             encoded = signature
@@ -259,17 +304,21 @@ enum ECDSASignature {
         }
     }
 
+    /// The DER ECDSA-Sig-Value (SEQUENCE of INTEGER r, INTEGER s) of a raw r || s, written
+    /// directly: minimal positive INTEGERs, at most 72 bytes, so short-form lengths throughout.
     static func der(fromRaw raw: [UInt8]) -> [UInt8]? {
-        guard raw.count == 64, let signature = ECDSA_SIG_new() else { return nil }
-        defer { ECDSA_SIG_free(signature) }
-        let r = BN_bin2bn(raw, 32, nil)
-        let s = raw.withUnsafeBufferPointer { BN_bin2bn($0.baseAddress! + 32, 32, nil) }
-        guard ECDSA_SIG_set0(signature, r, s) == 1 else {
-            BN_free(r)
-            BN_free(s)
-            return nil
+        guard raw.count == 64 else { return nil }
+        func integer(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+            var body = Array(bytes.drop(while: { $0 == 0 }))
+            if body.isEmpty {
+                body = [0]
+            } else if body[0] & 0x80 != 0 {
+                body.insert(0, at: 0)
+            }
+            return [0x02, UInt8(body.count)] + body
         }
-        return try? derEncode { i2d_ECDSA_SIG(signature, $0) }
+        let content = integer(raw[0..<32]) + integer(raw[32..<64])
+        return [0x30, UInt8(content.count)] + content
     }
 }
 
