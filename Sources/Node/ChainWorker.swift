@@ -106,7 +106,7 @@ public final class ChainWorker: @unchecked Sendable {
     private let committedIDs = Mutex<CommittedIDFilter?>(nil)
 
     struct Waiters: ~Copyable {
-        var byID: [[UInt8]: [(token: UInt64, done: @Sendable (Committed) -> Void)]] = [:]
+        var byID: [ByteKey: [(token: UInt64, done: @Sendable (Committed) -> Void)]] = [:]
         var count: UInt64 = 0
     }
     private var stopped = false
@@ -251,7 +251,7 @@ public final class ChainWorker: @unchecked Sendable {
     public func onCommit(of id: [UInt8], _ done: @escaping @Sendable (Committed) -> Void) -> UInt64 {
         waiters.withLock { waiters in
             waiters.count += 1
-            waiters.byID[id, default: []].append((waiters.count, done))
+            waiters.byID[ByteKey(id), default: []].append((waiters.count, done))
             return waiters.count
         }
     }
@@ -259,8 +259,8 @@ public final class ChainWorker: @unchecked Sendable {
     /// Forgets a waiter that gave up.
     public func cancelWait(of id: [UInt8], token: UInt64) {
         waiters.withLock { waiters in
-            waiters.byID[id]?.removeAll { $0.token == token }
-            if waiters.byID[id]?.isEmpty == true { waiters.byID[id] = nil }
+            waiters.byID[ByteKey(id)]?.removeAll { $0.token == token }
+            if waiters.byID[ByteKey(id)]?.isEmpty == true { waiters.byID[ByteKey(id)] = nil }
         }
     }
 
@@ -443,9 +443,10 @@ public final class ChainWorker: @unchecked Sendable {
     }
 
     private func commit(_ decision: Decision) {
-        guard decision.height == nextHeight, let proposal = BlockProposal(encoded: decision.value),
-              let transactions = executed[proposal.header.hash] else { return }
-        let header = proposal.header
+        // The header names the block (its hash covers the transaction root); the transactions are
+        // the ones this worker executed for it, so the value need not be decoded again.
+        guard decision.height == nextHeight, let header = BlockProposal.header(ofEncoded: decision.value),
+              let transactions = executed[header.hash] else { return }
         let certificate = CommitCertificate(chainID: setup.chainID, height: header.height, round: decision.round, blockHash: header.hash,
                                             signatures: decision.precommits.map { .init(validator: UInt32($0.vote.validator), signature: $0.signature) })
         let events: Range<Int64>
@@ -476,7 +477,7 @@ public final class ChainWorker: @unchecked Sendable {
         // After the block is in PostgreSQL: a waiter registered later finds it there.
         let woken: [(Int, [(token: UInt64, done: @Sendable (Committed) -> Void)])] = waiters.withLock { waiters in
             guard !waiters.byID.isEmpty else { return [] }
-            return ids.indices.compactMap { index in waiters.byID.removeValue(forKey: ids[index]).map { (index, $0) } }
+            return ids.indices.compactMap { index in waiters.byID.removeValue(forKey: ByteKey(ids[index])).map { (index, $0) } }
         }
         if !woken.isEmpty {
             // One dispatch per core for the whole block rather than one per waiter: each wake-up

@@ -33,7 +33,7 @@ public struct Mempool: Sendable {
     }
 
     private let limits: Limits
-    private var byID: [[UInt8]: Entry] = [:]
+    private var byID: [ByteKey: Entry] = [:]
     private var queues: [[UInt8]: Queue] = [:]
     private var signerOrder: [[UInt8]] = []
     private var nextSigner = 0
@@ -41,7 +41,7 @@ public struct Mempool: Sendable {
     /// Since when (Unix milliseconds) transactions not yet proposed have waited; nil when none.
     public private(set) var waitingSince: UInt64?
     /// Ids of recently committed transactions (most recent last), refused as duplicates.
-    private var committed: Set<[UInt8]> = []
+    private var committed: Set<ByteKey> = []
     private var committedOrder: [[UInt8]] = []
     private var committedHead = 0
 
@@ -50,7 +50,7 @@ public struct Mempool: Sendable {
     public var count: Int { byID.count }
     public var isEmpty: Bool { byID.isEmpty }
 
-    public func contains(_ id: [UInt8]) -> Bool { byID[id] != nil }
+    public func contains(_ id: [UInt8]) -> Bool { byID[ByteKey(id)] != nil }
 
     /// Admits an envelope whose signature was already checked, if it can still be included in
     /// the block at `nextHeight` built at about `now` (Unix milliseconds).
@@ -60,7 +60,7 @@ public struct Mempool: Sendable {
 
     /// `add` with the id already computed.
     public mutating func add(_ envelope: TransactionEnvelope, id: [UInt8], nextHeight: UInt64, now: UInt64) -> Admission {
-        if byID[id] != nil || committed.contains(id) { return .duplicate }
+        if byID[ByteKey(id)] != nil || committed.contains(ByteKey(id)) { return .duplicate }
         if Self.isExpired(envelope, height: nextHeight, now: now) { return .expired }
         let size = envelope.signedBytes.count + envelope.signature.count
         if byID.count >= limits.mempoolTransactionsMax || bytes + size > limits.mempoolBytesMax {
@@ -70,7 +70,7 @@ public struct Mempool: Sendable {
             return .full("this signer has \(limits.mempoolPerSignerMax) transactions waiting")
         }
         if byID.isEmpty { waitingSince = now }
-        byID[id] = Entry(envelope: envelope, id: id, size: size)
+        byID[ByteKey(id)] = Entry(envelope: envelope, id: id, size: size)
         if queues[envelope.signer] == nil { signerOrder.append(envelope.signer) }
         queues[envelope.signer, default: Queue()].ids.append(id)
         queues[envelope.signer]!.live += 1
@@ -100,8 +100,8 @@ public struct Mempool: Sendable {
             let signer = signerOrder[index]
             let queue = queues[signer]!
             var position = cursors[signer] ?? queue.head
-            while position < queue.ids.count, byID[queue.ids[position]] == nil { position += 1 }
-            if position < queue.ids.count, let entry = byID[queue.ids[position]] {
+            while position < queue.ids.count, byID[ByteKey(queue.ids[position])] == nil { position += 1 }
+            if position < queue.ids.count, let entry = byID[ByteKey(queue.ids[position])] {
                 if size + entry.size > maxBytes { break outer }
                 taken.append(entry.envelope)
                 size += entry.size
@@ -124,7 +124,7 @@ public struct Mempool: Sendable {
         var emptied: Set<[UInt8]> = []
         for id in ids {
             if wasCommitted { rememberCommitted(id) }
-            guard let entry = byID.removeValue(forKey: id) else { continue }
+            guard let entry = byID.removeValue(forKey: ByteKey(id)) else { continue }
             bytes -= entry.size
             let signer = entry.envelope.signer
             guard var queue = queues[signer] else { continue }
@@ -134,7 +134,7 @@ public struct Mempool: Sendable {
                 emptied.insert(signer)
                 continue
             }
-            while queue.head < queue.ids.count, byID[queue.ids[queue.head]] == nil { queue.head += 1 }
+            while queue.head < queue.ids.count, byID[ByteKey(queue.ids[queue.head])] == nil { queue.head += 1 }
             if queue.head > 1024, queue.head * 2 > queue.ids.count {
                 queue.ids.removeFirst(queue.head)
                 queue.head = 0
@@ -149,11 +149,11 @@ public struct Mempool: Sendable {
     }
 
     private mutating func rememberCommitted(_ id: [UInt8]) {
-        guard committed.insert(id).inserted else { return }
+        guard committed.insert(ByteKey(id)).inserted else { return }
         committedOrder.append(id)
         let capacity = max(4 * limits.blockTransactionsMax, 1024)
         if committedOrder.count - committedHead > capacity {
-            committed.remove(committedOrder[committedHead])
+            committed.remove(ByteKey(committedOrder[committedHead]))
             committedHead += 1
             if committedHead > capacity {
                 committedOrder.removeFirst(committedHead)
@@ -169,4 +169,27 @@ public struct Mempool: Sendable {
         if !expired.isEmpty { remove(expired) }
         return expired
     }
+}
+
+/// A transaction id or public key as a dictionary key that hashes its length and last 16 bytes
+/// (random in both: digest bytes, a point's y coordinate) rather than every byte; equality still
+/// compares all bytes. Swift's per-process hash seed keeps the buckets unpredictable.
+struct ByteKey: Hashable, Sendable {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(bytes.count)
+        guard bytes.count >= 16 else {
+            for byte in bytes { hasher.combine(byte) }
+            return
+        }
+        bytes.withUnsafeBytes { raw in
+            hasher.combine(raw.loadUnaligned(fromByteOffset: raw.count - 16, as: UInt64.self))
+            hasher.combine(raw.loadUnaligned(fromByteOffset: raw.count - 8, as: UInt64.self))
+        }
+    }
+
+    static func == (lhs: ByteKey, rhs: ByteKey) -> Bool { lhs.bytes == rhs.bytes }
 }

@@ -2,7 +2,7 @@
 import Crypto
 import HanseCore
 import Ledger
-import Node
+@testable import Node
 import XCTest
 
 final class MempoolTests: XCTestCase {
@@ -62,5 +62,29 @@ final class MempoolTests: XCTestCase {
         mempool.remove(batch.map(\.id), committed: true)
         XCTAssertTrue(mempool.isEmpty)
         XCTAssertEqual(mempool.bytes, 0)
+    }
+
+    /// Keys that hash only their tails still tell apart ids that differ anywhere.
+    func testByteKeysCompareEveryByte() {
+        let base = [UInt8](repeating: 7, count: 32)
+        var keys: [ByteKey: Int] = [:]
+        for position in 0..<32 {
+            var changed = base
+            changed[position] = 8
+            keys[ByteKey(changed)] = position
+        }
+        keys[ByteKey(base)] = -1
+        keys[ByteKey([1, 2])] = 100
+        keys[ByteKey([1, 2, 0])] = 101
+        XCTAssertEqual(keys.count, 35)
+        for position in 0..<32 {
+            var changed = base
+            changed[position] = 8
+            XCTAssertEqual(keys[ByteKey(changed)], position)
+        }
+        XCTAssertEqual(keys[ByteKey(base)], -1)
+        XCTAssertEqual(keys[ByteKey([1, 2])], 100)
+        XCTAssertNil(keys[ByteKey([2, 1])])
+        XCTAssertEqual(ByteKey(base).hashValue, ByteKey(Array(base)).hashValue)
     }
 }
