@@ -22,8 +22,17 @@ public enum Hex {
         return rest.isEmpty ? head : head + String(decoding: rest, as: UTF8.self)
     }
 
-    @inline(__always)
-    private static func digit(_ value: UInt8) -> UInt8 {
+    /// Appends the lower-case hex of `bytes` to `out` (for callers that build bytes, not strings).
+    @inlinable
+    public static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
+        for byte in bytes {
+            out.append(digit(byte >> 4))
+            out.append(digit(byte & 0x0F))
+        }
+    }
+
+    @usableFromInline @inline(__always)
+    static func digit(_ value: UInt8) -> UInt8 {
         value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") - 10 + value
     }
 

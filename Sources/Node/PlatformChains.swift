@@ -204,7 +204,14 @@ extension Platform {
                                rules: ChainRules(admins: [], fuelMax: record.fuelMax, access: try genesisAccess(record)))
         let worker = try ChainWorker(setup: setup, executor: ContractExecutor(runtime: runtime, rules: setup.rules), pool: pool, limits: chainLimits,
                                      hooks: commitHooks(chain: id, schema: record.schema, tenant: record.tenantID))
+        // Start-up reads the chain's committed ids into the worker's filter: say so when that is slow.
+        let started = Self.nowMilliseconds()
         try worker.start()
+        let took = Self.nowMilliseconds() - started
+        if took > 1_000 {
+            logger.info("chain worker started", metadata: ["chain": "\(id)", "height": "\(worker.status.height.map { "\($0)" } ?? "none")",
+                                                           "milliseconds": "\(took)"])
+        }
         workers.withLock { $0[id] = worker }
     }
 

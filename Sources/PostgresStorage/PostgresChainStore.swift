@@ -243,17 +243,9 @@ func byteaArrayLiteral(_ values: [[UInt8]]) -> String {
         if index > 0 { out.append(UInt8(ascii: ",")) }
         // "\\x…" inside the literal: its quoting turns the doubled backslash into bytea's \x.
         out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "\\"), UInt8(ascii: "x")])
-        for byte in value {
-            out.append(hexDigit(byte >> 4))
-            out.append(hexDigit(byte & 0x0F))
-        }
+        Hex.append(value, to: &out)
         out.append(UInt8(ascii: "\""))
     }
     out.append(UInt8(ascii: "}"))
     return String(decoding: out, as: UTF8.self)
-}
-
-@inline(__always)
-private func hexDigit(_ value: UInt8) -> UInt8 {
-    value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") - 10 + value
 }
