@@ -461,14 +461,16 @@ final class ServeTests: XCTestCase {
             for (credential, paths, seconds) in [(api.token!, ".*", "120"), (token, "^/v1/(tenants|operator)|^/(healthz|readyz)", "40")] {
                 var (status, text) = (Int32(0), "")
                 // A run that stops on hypothesis hitting CPython 3.11's spurious "AST constructor
-                // recursion depth mismatch" (python/cpython#106905) is a crash of the tool, not a
-                // finding about the API: it is run once more.
-                for _ in 0..<2 {
+                // recursion depth mismatch" (python/cpython#106905: its recursion-depth bookkeeping
+                // is shared between threads that parse at once) is a crash of the tool, not a
+                // finding about the API. One worker thread avoids it; a run that still hits it is
+                // run again, up to three times.
+                for _ in 0..<3 {
                     (status, text) = try run(URL(fileURLWithPath: "/usr/bin/env"), [
                         "schemathesis", "run", Self.repository.appendingPathComponent("openapi/openapi.yaml").path, "--url", url,
                         "-H", "Authorization: Bearer \(credential)", "--checks", checks, "--include-path-regex", paths,
                         "--exclude-path-regex", "/events/stream$",
-                        "-n", "15", "--workers", "2", "--max-time", seconds, "--seed", "1", "--no-color",
+                        "-n", "15", "--workers", "1", "--max-time", seconds, "--seed", "1", "--no-color",
                     ], directory: dataDir.deletingLastPathComponent())
                     guard status != 0 && text.contains("AST constructor recursion depth mismatch") else { break }
                 }
