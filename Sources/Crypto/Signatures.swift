@@ -36,40 +36,64 @@ public struct CryptoError: Error, Sendable, Equatable, CustomStringConvertible {
 /// An OpenSSL key. Owns the EVP_PKEY and frees it; immutable once made, so safe to share.
 final class KeyHandle: @unchecked Sendable {
     let pointer: OpaquePointer
-    /// Verification contexts ready for use (an OpenSSL context serves one thread at a time;
-    /// setting one up costs about a fifth of a P-256 verification).
-    private let verifiers = Mutex<[VerifyContext]>([])
-    /// An `EVP_PKEY_CTX`, handed between threads but used by one at a time.
-    private struct VerifyContext: @unchecked Sendable { let pointer: OpaquePointer }
-    private static let verifiersKept = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    /// Contexts ready for `EVP_PKEY_verify` and `EVP_PKEY_sign` (an OpenSSL context serves one
+    /// thread at a time; setting one up costs about a fifth of a P-256 verification).
+    private let verifiers = ContextPool()
+    private let signers = ContextPool()
 
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
-
-    deinit {
-        verifiers.withLock { contexts in contexts.forEach { EVP_PKEY_CTX_free($0.pointer) } }
-        EVP_PKEY_free(pointer)
-    }
 
     /// Runs `body` with a context initialised for `EVP_PKEY_verify` with this key; nil if OpenSSL
     /// cannot make one.
     func withVerifyContext<T>(_ body: (OpaquePointer) -> T) -> T? {
-        var context = verifiers.withLock { $0.popLast() }?.pointer
+        verifiers.with(key: pointer, initialise: { EVP_PKEY_verify_init($0) == 1 }, body)
+    }
+
+    /// Runs `body` with a context initialised for `EVP_PKEY_sign` with this (private) key; nil if
+    /// OpenSSL cannot make one.
+    func withSignContext<T>(_ body: (OpaquePointer) -> T) -> T? {
+        signers.with(key: pointer, initialise: { EVP_PKEY_sign_init($0) == 1 }, body)
+    }
+
+    deinit {
+        verifiers.drain()
+        signers.drain()
+        EVP_PKEY_free(pointer)
+    }
+}
+
+/// A few `EVP_PKEY_CTX`s of one key set up for one operation, reused across calls.
+private final class ContextPool: Sendable {
+    /// An `EVP_PKEY_CTX`, handed between threads but used by one at a time.
+    private struct Context: @unchecked Sendable { let pointer: OpaquePointer }
+    private let contexts = Mutex<[Context]>([])
+    private static let kept = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+    func with<T>(key: OpaquePointer, initialise: (OpaquePointer) -> Bool, _ body: (OpaquePointer) -> T) -> T? {
+        var context = contexts.withLock { $0.popLast() }?.pointer
         if context == nil {
-            guard let created = EVP_PKEY_CTX_new_from_pkey(nil, pointer, nil) else { return nil }
-            guard EVP_PKEY_verify_init(created) == 1 else {
+            guard let created = EVP_PKEY_CTX_new_from_pkey(nil, key, nil) else { return nil }
+            guard initialise(created) else {
                 EVP_PKEY_CTX_free(created)
                 return nil
             }
             context = created
         }
         let result = body(context!)
-        let kept = verifiers.withLock { contexts in
-            guard contexts.count < Self.verifiersKept else { return false }
-            contexts.append(VerifyContext(pointer: context!))
+        let kept = contexts.withLock { contexts in
+            guard contexts.count < Self.kept else { return false }
+            contexts.append(Context(pointer: context!))
             return true
         }
         if !kept { EVP_PKEY_CTX_free(context!) }
         return result
+    }
+
+    func drain() {
+        contexts.withLock { contexts in
+            contexts.forEach { EVP_PKEY_CTX_free($0.pointer) }
+            contexts.removeAll()
+        }
     }
 }
 
@@ -246,6 +270,19 @@ public struct PrivateKey: Sendable {
     /// Signs `message`: ECDSA P-256 with SHA-256, Ed25519, or SM2 with SM3 and the default user
     /// id. Returns the raw 64-byte signature.
     public func sign(_ message: [UInt8]) throws -> [UInt8] {
+        if algorithm == .p256 {
+            // ECDSA over the SHA-256 digest with a reused context, as for verification.
+            let digest = SHA256.hash(message)
+            let der: [UInt8]? = handle.withSignContext { context in
+                var length = 80
+                var output = [UInt8](repeating: 0, count: length)
+                guard EVP_PKEY_sign(context, &output, &length, digest, digest.count) == 1 else { return nil }
+                return Array(output.prefix(length))
+            } ?? nil
+            guard let der else { throw CryptoError("signing failed: \(openSSLError())") }
+            guard let raw = ECDSASignature.raw(fromDER: der) else { throw CryptoError("OpenSSL produced a malformed signature") }
+            return raw
+        }
         let signature: [UInt8] = try withSigningContext(handle.pointer, algorithm: algorithm, sign: true) { context in
             var length = 0
             guard EVP_DigestSign(context, nil, &length, message, message.count) == 1 else { throw CryptoError("signing failed: \(openSSLError())") }

@@ -85,13 +85,23 @@ struct LoadBench: ParsableCommand {
 
     private func sign(_ count: Int, chain: String, signers: [PrivateKey]) throws -> [TransactionEnvelope] {
         let until = ValidUntil.unixMilliseconds(UInt64(Date().timeIntervalSince1970 * 1000) + 3_600_000)
-        return try (0..<count).map { index in
-            let signer = signers[index % signers.count]
-            var envelope = TransactionEnvelope(chainID: chain, contract: "put", method: "put", args: Array(#"{"n":\#(index)}"#.utf8),
-                                               nonce: SecureRandom().bytes(16), validUntil: until, algorithm: signer.algorithm, signer: [])
-            try envelope.sign(with: signer)
-            return envelope
+        // On every core, in contiguous slices: the order (and so each index's signer) is kept.
+        let slices = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let results = Mutex<[Int: Result<[TransactionEnvelope], any Error>]>([:])
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            let range = (count * slice / slices)..<(count * (slice + 1) / slices)
+            let result = Result { () throws -> [TransactionEnvelope] in
+                try range.map { index in
+                    let signer = signers[index % signers.count]
+                    var envelope = TransactionEnvelope(chainID: chain, contract: "put", method: "put", args: Array(#"{"n":\#(index)}"#.utf8),
+                                                       nonce: SecureRandom().bytes(16), validUntil: until, algorithm: signer.algorithm, signer: [])
+                    try envelope.sign(with: signer)
+                    return envelope
+                }
+            }
+            results.withLock { $0[slice] = result }
         }
+        return try results.withLock { results in try (0..<slices).flatMap { try results[$0]!.get() } }
     }
 
     /// The chain runtime alone: verified envelopes handed to the worker, commits awaited in memory.

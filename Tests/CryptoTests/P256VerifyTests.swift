@@ -1,6 +1,8 @@
 // The P-256 verification path (hand-written DER of r || s, reused OpenSSL contexts): the DER is
 // what OpenSSL reads back for awkward values, and a key verifies correctly from many threads at
-// once with valid and invalid signatures interleaved (a failure does not spoil a reused context).
+// once with valid and invalid signatures interleaved (a failure does not spoil a reused context);
+// signing reuses contexts the same way. CrossCheckTests checks the signatures with the
+// `cryptography` package.
 @testable import Crypto
 import Dispatch
 import Synchronization
@@ -54,5 +56,34 @@ final class P256VerifyTests: XCTestCase {
         // r or s of zero, or out of range, are refused, not crashes.
         XCTAssertFalse(publicKey.isValidSignature([UInt8](repeating: 0, count: 64), for: message))
         XCTAssertFalse(publicKey.isValidSignature([UInt8](repeating: 0xFF, count: 64), for: message))
+    }
+
+    func testOneKeySignsFromManyThreads() throws {
+        let key = try PrivateKey.generate(.p256)
+        let publicKey = try PublicKey(algorithm: .p256, raw: key.publicKey.raw)
+        let signatures = Mutex<[(message: [UInt8], signature: [UInt8])]>([])
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { thread in
+            for round in 0..<40 {
+                let message = Array("thread \(thread) round \(round)".utf8)
+                do {
+                    let signature = try key.sign(message)
+                    signatures.withLock { $0.append((message, signature)) }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        XCTAssertEqual(failures.withLock { $0 }, [])
+        let all = signatures.withLock { $0 }
+        XCTAssertEqual(all.count, 320)
+        for (message, signature) in all {
+            XCTAssertEqual(signature.count, 64)
+            XCTAssertTrue(publicKey.isValidSignature(signature, for: message))
+            XCTAssertFalse(publicKey.isValidSignature(signature, for: message + [0]))
+        }
+        // ECDSA's nonce is random: the same message signed twice gives two signatures.
+        let message = Array("same".utf8)
+        XCTAssertNotEqual(try key.sign(message), try key.sign(message))
     }
 }
