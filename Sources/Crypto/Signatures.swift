@@ -182,6 +182,8 @@ public struct PublicKey: Sendable, Equatable {
 public struct PrivateKey: Sendable {
     public let algorithm: SignatureAlgorithm
     let handle: KeyHandle
+    /// The raw public key, exported once (OpenSSL's encoder lookup costs several signatures).
+    private let publicRaw: [UInt8]
 
     /// A new random key.
     public static func generate(_ algorithm: SignatureAlgorithm) throws -> PrivateKey {
@@ -197,14 +199,14 @@ public struct PrivateKey: Sendable {
         if algorithm == .p256 { guard EVP_PKEY_CTX_set_group_name(context, "prime256v1") == 1 else { throw CryptoError("no P-256 group") } }
         var key: OpaquePointer?
         guard EVP_PKEY_generate(context, &key) == 1, let key else { throw CryptoError("key generation failed: \(openSSLError())") }
-        return PrivateKey(algorithm: algorithm, handle: KeyHandle(key))
+        return try PrivateKey(algorithm: algorithm, handle: KeyHandle(key))
     }
 
     /// An Ed25519 key from its 32-byte seed (RFC 8032).
     public init(ed25519Seed seed: [UInt8]) throws {
         guard seed.count == 32 else { throw CryptoError("Ed25519 seed has \(seed.count) bytes, want 32") }
         guard let key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, seed, 32) else { throw CryptoError("bad Ed25519 seed") }
-        self.init(algorithm: .ed25519, handle: KeyHandle(key))
+        try self.init(algorithm: .ed25519, handle: KeyHandle(key))
     }
 
     /// A key from its raw secret: the 32-byte seed for Ed25519, the 32-byte big-endian scalar for
@@ -236,7 +238,7 @@ public struct PrivateKey: Sendable {
         guard let algorithm = SignatureAlgorithm.allCases.first(where: { publicDER.starts(with: $0.spkiPrefix) }) else {
             throw CryptoError("private key is not P-256, Ed25519 or SM2")
         }
-        self.init(algorithm: algorithm, handle: handle)
+        self.init(algorithm: algorithm, handle: handle, spki: publicDER)
     }
 
     /// Parses a PEM `PRIVATE KEY` block.
@@ -244,17 +246,20 @@ public struct PrivateKey: Sendable {
         try self.init(pkcs8: try PEM.decode(pem, label: "PRIVATE KEY"))
     }
 
-    init(algorithm: SignatureAlgorithm, handle: KeyHandle) {
+    init(algorithm: SignatureAlgorithm, handle: KeyHandle) throws {
+        self.init(algorithm: algorithm, handle: handle, spki: try Self.exportSPKI(handle))
+    }
+
+    private init(algorithm: SignatureAlgorithm, handle: KeyHandle, spki: [UInt8]) {
         self.algorithm = algorithm
         self.handle = handle
+        self.publicRaw = Array(spki.dropFirst(algorithm.spkiPrefix.count))
     }
 
     /// The matching public key.
     public var publicKey: PublicKey {
-        let der = (try? Self.exportSPKI(handle)) ?? []
-        let raw = Array(der.dropFirst(algorithm.spkiPrefix.count))
         // The handle holds the private key too; verification only uses its public half.
-        return PublicKey(algorithm: algorithm, raw: raw, handle: handle)
+        PublicKey(algorithm: algorithm, raw: publicRaw, handle: handle)
     }
 
     /// The DER PKCS#8 PrivateKeyInfo.

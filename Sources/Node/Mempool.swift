@@ -44,6 +44,10 @@ public struct Mempool: Sendable {
     private var committed: Set<ByteKey> = []
     private var committedOrder: [[UInt8]] = []
     private var committedHead = 0
+    /// Nothing waiting expires before these (the smallest last height and last time of the
+    /// entries, as of the last scan and the adds since): below both, `dropExpired` need not look.
+    private var soonestLastHeight = UInt64.max
+    private var soonestLastTime = UInt64.max
 
     public init(limits: Limits) { self.limits = limits }
 
@@ -70,6 +74,10 @@ public struct Mempool: Sendable {
             return .full("this signer has \(limits.mempoolPerSignerMax) transactions waiting")
         }
         if byID.isEmpty { waitingSince = now }
+        switch envelope.validUntil {
+        case .height(let last): soonestLastHeight = min(soonestLastHeight, last)
+        case .unixMilliseconds(let last): soonestLastTime = min(soonestLastTime, last)
+        }
         byID[ByteKey(id)] = Entry(envelope: envelope, id: id, size: size)
         if queues[envelope.signer] == nil { signerOrder.append(envelope.signer) }
         queues[envelope.signer, default: Queue()].ids.append(id)
@@ -165,7 +173,21 @@ public struct Mempool: Sendable {
     /// Drops what can no longer be included at `height`; returns their ids.
     @discardableResult
     public mutating func dropExpired(height: UInt64, now: UInt64) -> [[UInt8]] {
-        let expired = byID.values.filter { Self.isExpired($0.envelope, height: height, now: now) }.map(\.id)
+        // Called for every block: a scan of everything waiting only when something may expire.
+        guard height > soonestLastHeight || now > soonestLastTime else { return [] }
+        var expired: [[UInt8]] = []
+        soonestLastHeight = .max
+        soonestLastTime = .max
+        for entry in byID.values {
+            if Self.isExpired(entry.envelope, height: height, now: now) {
+                expired.append(entry.id)
+                continue
+            }
+            switch entry.envelope.validUntil {
+            case .height(let last): soonestLastHeight = min(soonestLastHeight, last)
+            case .unixMilliseconds(let last): soonestLastTime = min(soonestLastTime, last)
+            }
+        }
         if !expired.isEmpty { remove(expired) }
         return expired
     }

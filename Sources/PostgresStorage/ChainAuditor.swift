@@ -213,10 +213,15 @@ public struct ChainAuditor: Sendable {
     private func auditState(on connection: PostgresConnection) throws -> AuditFinding? {
         let s = quoteIdentifier(schema)
         if let row = try connection.query(sql: """
-            SELECT h.tx_seq FROM \(s).state_history h JOIN \(s).transactions t ON t.seq = h.tx_seq WHERE h.height <> t.height LIMIT 1
+            SELECT h.tx_seq, t.seq IS NULL FROM \(s).state_history h LEFT JOIN \(s).transactions t ON t.seq = h.tx_seq
+            WHERE t.seq IS NULL OR h.height <> t.height LIMIT 1
             """, name: "audit.history_height").first {
+            let seq = try row.decode(Int64.self, column: 0)
+            if try row.decode(Bool.self, column: 1) {
+                return AuditFinding(schema: schema, height: nil, table: "state_history", field: "tx_seq", detail: "a write names tx \(seq), which is not in the ledger")
+            }
             return AuditFinding(schema: schema, height: nil, table: "state_history", field: "height",
-                                detail: "a write of tx \(try row.decode(Int64.self, column: 0)) names another block than its transaction")
+                                detail: "a write of tx \(seq) names another block than its transaction")
         }
         if let row = try connection.query(sql: """
             SELECT e.seq FROM \(s).events e LEFT JOIN \(s).blocks b ON b.height = e.height WHERE b.height IS NULL LIMIT 1

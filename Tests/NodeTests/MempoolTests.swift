@@ -52,6 +52,43 @@ final class MempoolTests: XCTestCase {
         XCTAssertTrue(reason.contains("full"))
     }
 
+    /// `dropExpired` skips its scan while nothing can have expired; what it drops, as time and
+    /// heights advance with adds and removals in between, is exactly what a full scan finds.
+    func testExpiryDropsExactlyWhatAFullScanWould() throws {
+        let signers = try (0..<4).map { _ in try PrivateKey.generate(.ed25519) }
+        var mempool = Mempool(limits: Limits())
+        var waiting: [[UInt8]: ValidUntil] = [:]
+        var generator = SystemRandomNumberGenerator()
+        var index = 0
+        for step in 0..<60 {
+            let height = UInt64(step), now = UInt64(step) * 100
+            for _ in 0..<8 {
+                index += 1
+                let until: ValidUntil = Bool.random(using: &generator)
+                    ? .height(height + UInt64.random(in: 0...12, using: &generator))
+                    : .unixMilliseconds(now + UInt64.random(in: 0...1_200, using: &generator))
+                let transaction = try envelope(signers[index % 4], index, until: until)
+                XCTAssertEqual(mempool.add(transaction, nextHeight: height, now: now), .accepted)
+                waiting[transaction.id] = until
+            }
+            if step % 7 == 3, let some = waiting.keys.first {
+                mempool.remove([some])
+                waiting[some] = nil
+            }
+            let expected = Set(waiting.filter { _, until in
+                switch until {
+                case .height(let last): height + 1 > last
+                case .unixMilliseconds(let last): now + 50 > last
+                }
+            }.keys)
+            let dropped = mempool.dropExpired(height: height + 1, now: now + 50)
+            XCTAssertEqual(Set(dropped), expected, "step \(step)")
+            for id in dropped { waiting[id] = nil }
+            XCTAssertEqual(mempool.count, waiting.count)
+        }
+        XCTAssertGreaterThan(index - waiting.count, 100, "many expired along the way")
+    }
+
     func testRemovingAFullBlockOfOneSignerEmptiesTheMempool() throws {
         let signer = try PrivateKey.generate(.ed25519)
         var mempool = Mempool(limits: Limits())
