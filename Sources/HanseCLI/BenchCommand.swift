@@ -35,7 +35,7 @@ struct DatabaseBench: ParsableCommand {
         try database.withDatabase(logging: logging, label: "hanse.bench") { handle in
             let environment = handle.environment
             let data = Self.makeRows(rows)
-            let columns = ["id", "account", "amount", "payload"]
+            let columns: [PostgresColumn] = [.init("id", .int8), .init("account", .text), .init("amount", .int8), .init("payload", .bytea)]
             _ = try handle.pool.withConnection { connection in
                 try connection.execute("""
                     DROP SCHEMA IF EXISTS hanse_bench CASCADE; CREATE SCHEMA hanse_bench;
@@ -57,7 +57,7 @@ struct DatabaseBench: ParsableCommand {
                 }
             }
             report("COPY (Hanse)", copySeconds)
-            let psqlSeconds = try psqlCopy(data, conninfo: handle.pool.configuration.conninfo, environment: environment)
+            let psqlSeconds = try psqlCopy(data, columns: columns, conninfo: handle.pool.configuration.conninfo, environment: environment)
             report("COPY (psql \\copy)", psqlSeconds)
 
             try handle.pool.withConnection { connection in
@@ -98,10 +98,14 @@ struct DatabaseBench: ParsableCommand {
 
     /// psql's `\copy` of the same rows from a file written before the clock starts. The figure
     /// includes starting psql and connecting, as a person running it would see.
-    private func psqlCopy(_ data: [[PostgresValue]], conninfo: String, environment: [String: String]) throws -> Double {
+    private func psqlCopy(_ data: [[PostgresValue]], columns: [PostgresColumn], conninfo: String, environment: [String: String]) throws -> Double {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("hanse-bench-\(getpid()).copy")
-        var buffer: [UInt8] = []
-        for row in data { PostgresConnection.appendCopyRow(row, to: &buffer) }
+        // The binary format Hanse's COPY sends, so both load the same bytes.
+        var buffer = PostgresConnection.binaryCopyHeader
+        for row in data {
+            if let problem = PostgresConnection.appendBinaryRow(row, columns: columns, to: &buffer) { throw ValidationError(problem) }
+        }
+        buffer.append(contentsOf: PostgresConnection.binaryCopyTrailer)
         try Data(buffer).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         guard let psql = (environment["PATH"] ?? "/usr/bin").split(separator: ":").map({ "\($0)/psql" })
@@ -111,7 +115,7 @@ struct DatabaseBench: ParsableCommand {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: psql)
         process.arguments = [conninfo, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
-                             "\\copy hanse_bench.psql_rows (id, account, amount, payload) FROM '\(file.path)'"]
+                             "\\copy hanse_bench.psql_rows (id, account, amount, payload) FROM '\(file.path)' WITH (FORMAT binary)"]
         return try measure {
             try process.run()
             process.waitUntilExit()
@@ -281,7 +285,7 @@ struct CommitBench: ParsableCommand {
             let copySeconds: Double = try handle.pool.withConnection { connection in
                 try connection.execute("CREATE TEMP TABLE bench_copy (seq bigint PRIMARY KEY, tx_id bytea, signed_bytes bytea, signature bytea)", name: "bench.temp")
                 let copyStart = ContinuousClock.now
-                _ = try connection.transaction { try $0.copy(into: "bench_copy", columns: ["seq", "tx_id", "signed_bytes", "signature"], rows: rows) }
+                _ = try connection.transaction { try $0.copy(into: "bench_copy", columns: [.init("seq", .int8), .init("tx_id", .bytea), .init("signed_bytes", .bytea), .init("signature", .bytea)], rows: rows) }
                 return (ContinuousClock.now - copyStart).secondsDouble
             }
             print(String(format: "raw COPY:      %d transaction rows in %.3f s = %.0f rows/s", total, copySeconds, Double(total) / copySeconds))

@@ -210,7 +210,7 @@ struct LoadBench: ParsableCommand {
         start = clock.now
         try pool.transaction { connection in
             _ = try connection.execute("CREATE TEMP TABLE bench_copy (id bigint, hash bytea, note text) ON COMMIT DROP", name: "bench.copy.table")
-            _ = try connection.copy(into: "bench_copy", columns: ["id", "hash", "note"], rows: rows)
+            _ = try connection.copy(into: "bench_copy", columns: [.init("id", .int8), .init("hash", .bytea), .init("note", .text)], rows: rows)
         }
         print(String(format: "  PostgreSQL COPY: %.0f rows/s (bigint, 32-byte bytea, text)", Double(rows.count) / (clock.now - start).secondsDouble))
 

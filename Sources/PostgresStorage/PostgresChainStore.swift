@@ -140,8 +140,10 @@ public struct PostgresChainStore: Sendable {
                     .bytea(receipt.result), .text(receipt.error), .bytea(BlockRoots.encodeReadSet(transaction.reads))]
         }
         try connection.copy(into: "\(schema).transactions",
-                            columns: ["seq", "tx_id", "height", "index_in_block", "contract", "method", "signed_bytes", "signature",
-                                      "status", "gas_used", "result", "error", "read_set"], rows: rows)
+                            columns: [.init("seq", .int8), .init("tx_id", .bytea), .init("height", .int8), .init("index_in_block", .int4),
+                                      .init("contract", .text), .init("method", .text), .init("signed_bytes", .bytea), .init("signature", .bytea),
+                                      .init("status", .text), .init("gas_used", .int8), .init("result", .bytea), .init("error", .text),
+                                      .init("read_set", .bytea)], rows: rows)
     }
 
     /// Stores the block's writes (state, history) and events; returns the events' sequence numbers.
@@ -210,9 +212,12 @@ public struct PostgresChainStore: Sendable {
                 WHERE s.contract = d.contract AND s.key = d.key
                 """), [.text(arrayLiteral(deletes.map(\.contract))), .text(byteaArrayLiteral(deletes.map(\.key)))])
         }
-        try connection.copy(into: "\(schema).state_history", columns: ["contract", "key", "version", "value", "tx_seq", "height", "write_index"], rows: history)
-        try connection.copy(into: "\(schema).events", columns: ["seq", "height", "tx_index", "event_index", "contract", "topic", "data", "kind"],
-                            rows: events)
+        try connection.copy(into: "\(schema).state_history",
+                            columns: [.init("contract", .text), .init("key", .bytea), .init("version", .int8), .init("value", .bytea),
+                                      .init("tx_seq", .int8), .init("height", .int8), .init("write_index", .int4)], rows: history)
+        try connection.copy(into: "\(schema).events",
+                            columns: [.init("seq", .int8), .init("height", .int8), .init("tx_index", .int4), .init("event_index", .int4),
+                                      .init("contract", .text), .init("topic", .text), .init("data", .bytea), .init("kind", .text)], rows: events)
         return firstEventSeq..<eventSeq
     }
 }

@@ -50,7 +50,7 @@ public struct PostgresMerkleTree: Sendable {
             nodes[id] = hash
             rows.append([.int(Int64(id.level)), .int(Int64(id.index)), .bytea(hash)])
         }
-        try connection.copy(into: "\(schema).merkle_nodes", columns: ["level", "idx", "hash"], rows: rows)
+        try connection.copy(into: "\(schema).merkle_nodes", columns: [.init("level", .int2), .init("idx", .int8), .init("hash", .bytea)], rows: rows)
         return try root(size: newSize, on: connection, known: nodes)
     }
 

@@ -173,7 +173,8 @@ final class PostgresConnectionTests: XCTestCase {
             let note: PostgresValue = index % 10 == 0 ? .null : .text("row \(index)\twith\ttabs\nnewline \\ backslash")
             return [.int(index), note, .bool(index % 2 == 0), .bytea([UInt8(index & 0xFF), 0x5C, 0x0A])]
         }
-        let copied = try pool.transaction { try $0.copy(into: "copied", columns: ["id", "note", "flag", "blob"], rows: rows) }
+        let columns: [PostgresColumn] = [.init("id", .int8), .init("note", .text), .init("flag", .bool), .init("blob", .bytea)]
+        let copied = try pool.transaction { try $0.copy(into: "copied", columns: columns, rows: rows) }
         XCTAssertEqual(copied, count)
         try pool.withConnection { connection in
             let summary = try connection.query(sql: "SELECT count(*), sum(id), count(note), count(*) FILTER (WHERE flag) FROM copied", name: "test.summary").first!
@@ -190,13 +191,67 @@ final class PostgresConnectionTests: XCTestCase {
     func testCopyWithAMalformedRowStoresNothing() throws {
         let pool = makePool()
         try pool.withConnection { try $0.execute("CREATE TABLE copy_bad (a int, b int)", name: "test.create") }
-        let rows: [[PostgresValue]] = [[.int(1), .int(2)], [.int(3)]]
-        XCTAssertThrowsError(try pool.withConnection { try $0.copy(into: "copy_bad", columns: ["a", "b"], rows: rows) }) { error in
-            XCTAssertTrue("\(error)".contains("want 2"), "\(error)")
+        let columns: [PostgresColumn] = [.init("a", .int4), .init("b", .int4)]
+        let bad: [(rows: [[PostgresValue]], message: String)] = [
+            ([[.int(1), .int(2)], [.int(3)]], "want 2"),
+            ([[.int(1), .int(2)], [.int(3), .text("4")]], "column b (integer) is of another type: text"),
+            ([[.int(1), .int(2)], [.int(Int64(Int32.max) + 1), .int(4)]], "does not fit column a"),
+        ]
+        for (rows, message) in bad {
+            XCTAssertThrowsError(try pool.withConnection { try $0.copy(into: "copy_bad", columns: columns, rows: rows) }) { error in
+                XCTAssertTrue("\(error)".contains(message), "\(error)")
+            }
         }
+        // Columns named with the wrong type: PostgreSQL refuses the binary value.
+        XCTAssertThrowsError(try pool.withConnection {
+            try $0.copy(into: "copy_bad", columns: [.init("a", .int8), .init("b", .int4)], rows: [[.int(1), .int(2)]])
+        })
         let count = try pool.withConnection {
             try $0.query(sql: "SELECT count(*) FROM copy_bad", name: "test.count").first!.decode(Int.self, column: 0)
         }
         XCTAssertEqual(count, 0)
+        // The connection is usable after each refused COPY.
+        XCTAssertEqual(try pool.withConnection { try $0.copy(into: "copy_bad", columns: columns, rows: [[.int(5), .null]]) }, 1)
+    }
+
+    /// Every column kind in binary form, at its edges: integers at their limits, text with
+    /// multi-byte characters and the bytes text COPY escapes, empty values beside NULLs, and a
+    /// value larger than one chunk sent to libpq.
+    func testBinaryCopyKeepsEveryValueExactly() throws {
+        let pool = makePool()
+        try pool.withConnection {
+            try $0.execute("""
+                CREATE TABLE copy_kinds (n int, s smallint, i integer, b bigint, t text, y bytea, f boolean, d double precision)
+                """, name: "test.create")
+        }
+        let columns: [PostgresColumn] = [.init("n", .int4), .init("s", .int2), .init("i", .int4), .init("b", .int8),
+                                         .init("t", .text), .init("y", .bytea), .init("f", .bool), .init("d", .float8)]
+        let big = (0..<700_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let rows: [[PostgresValue]] = [
+            [.int(0), .int(Int64(Int16.min)), .int(Int64(Int32.min)), .int(Int64.min), .text(""), .bytea([]), .bool(false), .double(-0.5)],
+            [.int(1), .int(Int64(Int16.max)), .int(Int64(Int32.max)), .int(Int64.max), .text("Grüße, 世界 \\ \t \n \r"), .bytea([0, 0x5C, 0x0A, 0xFF]),
+             .bool(true), .double(1e300)],
+            [.int(2), .null, .null, .null, .null, .null, .null, .null],
+            [.int(3), .int(-1), .int(-1), .int(-1), .text("x"), .bytea(big), .bool(true), .double(3.25)],
+        ]
+        XCTAssertEqual(try pool.transaction { try $0.copy(into: "copy_kinds", columns: columns, rows: rows) }, 4)
+        try pool.withConnection { connection in
+            let stored = try connection.query(sql: "SELECT s, i, b, t, y, f, d FROM copy_kinds ORDER BY n", name: "test.read").rows
+            XCTAssertEqual(stored.count, 4)
+            XCTAssertEqual(try stored[0].decode(Int.self, column: 0), Int(Int16.min))
+            XCTAssertEqual(try stored[0].decode(Int.self, column: 1), Int(Int32.min))
+            XCTAssertEqual(try stored[0].decode(Int64.self, column: 2), Int64.min)
+            XCTAssertEqual(try stored[0].decode(String.self, column: 3), "")
+            XCTAssertEqual(try stored[0].decode([UInt8].self, column: 4), [])
+            XCTAssertEqual(try stored[0].decode(Bool.self, column: 5), false)
+            XCTAssertEqual(try stored[0].decode(Double.self, column: 6), -0.5)
+            XCTAssertEqual(try stored[1].decode(Int.self, column: 0), Int(Int16.max))
+            XCTAssertEqual(try stored[1].decode(Int64.self, column: 2), Int64.max)
+            XCTAssertEqual(try stored[1].decode(String.self, column: 3), "Grüße, 世界 \\ \t \n \r")
+            XCTAssertEqual(try stored[1].decode([UInt8].self, column: 4), [0, 0x5C, 0x0A, 0xFF])
+            XCTAssertEqual(try stored[1].decode(Double.self, column: 6), 1e300)
+            for column in 0..<7 { XCTAssertNil(try stored[2].decode(String?.self, column: column), "column \(column) is NULL") }
+            XCTAssertEqual(try stored[3].decode([UInt8].self, column: 4), big)
+        }
     }
 }
