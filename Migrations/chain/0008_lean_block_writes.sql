@@ -15,3 +15,8 @@ ALTER TABLE consensus_values ALTER COLUMN value SET STORAGE EXTERNAL;
 
 -- The unique constraint on (height, tx_index, event_index) already has this index.
 DROP INDEX events_by_height;
+
+-- A key's next version is one more than its last write. A key absent from `state` was never
+-- written, or its last write was a delete: its last version is that of its latest delete, which
+-- this index (of deletes only, small) answers without searching every write of every key.
+CREATE INDEX state_history_deletes ON state_history (contract, key, version) WHERE value IS NULL;

@@ -150,7 +150,9 @@ public struct PostgresChainStore: Sendable {
     private func applyWrites(_ block: CommittedBlock, firstSeq: UInt64, on connection: PostgresConnection) throws -> Range<Int64> {
         // Versions continue across deletes: a key's next version is one more than its last write,
         // in state, in history, or earlier in this block. One query reads them for every key the
-        // block touches; one statement upserts and one deletes the keys' final values.
+        // block touches (a key absent from state has as last version its latest delete's, if
+        // any: the partial index state_history_deletes); one statement upserts and one deletes
+        // the keys' final values.
         struct Key: Hashable { let contract: String; let key: [UInt8] }
         var touched: [Key] = []
         var seen = Set<Key>()
@@ -164,7 +166,8 @@ public struct PostgresChainStore: Sendable {
             let lastVersions = PostgresStatement("chain.last_versions.\(schema)", """
                 SELECT k.contract, k.key, coalesce(
                        (SELECT s.version FROM \(table("state")) s WHERE s.contract = k.contract AND s.key = k.key),
-                       (SELECT max(h.version) FROM \(table("state_history")) h WHERE h.contract = k.contract AND h.key = k.key), 0)
+                       (SELECT max(h.version) FROM \(table("state_history")) h
+                        WHERE h.contract = k.contract AND h.key = k.key AND h.value IS NULL), 0)
                 FROM unnest($1::text[], $2::bytea[]) AS k(contract, key)
                 """)
             for row in try connection.query(lastVersions, [.text(arrayLiteral(touched.map(\.contract))), .text(byteaArrayLiteral(touched.map(\.key)))]).rows {

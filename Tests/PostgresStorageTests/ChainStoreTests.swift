@@ -127,4 +127,46 @@ final class ChainStoreTests: XCTestCase {
             XCTAssertThrowsError(try store.block(height: 1, on: connection)) { XCTAssertTrue("\($0)".contains("do not hash"), "\($0)") }
         }
     }
+
+    /// A key's versions count every write, deletes included, across blocks and within one:
+    /// deleted, written again, deleted twice, written by two transactions of one block. The
+    /// auditor agrees with what was stored.
+    func testVersionsCountOnAcrossDeletes() throws {
+        let (name, pool) = try TestCluster.shared.makeMigratedDatabase("chainversions", platform: false, chainSchemas: ["chain_store2"])
+        defer { pool.close(); try? TestCluster.shared.dropDatabase(name) }
+        try pool.withConnection { _ = try $0.execute("INSERT INTO chain_store2.chain_info (chain_id) VALUES ('\(Self.chainID)')", name: "test.info") }
+        let store = try PostgresChainStore(schema: "chain_store2")
+        var chain = try Chain()
+        let client = try PrivateKey.generate(.ed25519)
+        let carol = Array("carol".utf8), dave = Array("dave".utf8)
+        func put(_ key: [UInt8], _ value: String) -> StateWrite { StateWrite(contract: "ledger", key: key, value: Array(value.utf8)) }
+        func delete(_ key: [UInt8]) -> StateWrite { StateWrite(contract: "ledger", key: key, value: nil) }
+        let blocks: [[[StateWrite]]] = [
+            [[put(carol, "1")], [put(dave, "1")]],                       // carol 1, dave 1
+            [[delete(carol)], [delete(dave), put(dave, "2")]],          // carol 2 (gone), dave 2, 3
+            [[delete(carol)]],                                          // carol 3 (a delete of nothing is still a write)
+            [[put(carol, "4")], [put(carol, "5"), delete(dave)]],       // carol 4, 5; dave 4 (gone)
+            [[put(dave, "5")]],                                         // dave 5
+        ]
+        var number = 0
+        for writes in blocks {
+            let block = try chain.block(try writes.map { writes in
+                number += 1
+                return try transaction(client, number, writes: writes)
+            })
+            try store.commit(block, pool: pool)
+            chain.accepted(block)
+        }
+        try pool.withConnection { connection in
+            let state = try connection.query(sql: "SELECT encode(key, 'escape'), encode(value, 'escape'), version FROM chain_store2.state ORDER BY key",
+                                             name: "test.state").rows.map { "\(try $0.decode(String.self, column: 0))=\(try $0.decode(String.self, column: 1))@\(try $0.decode(Int.self, column: 2))" }
+            XCTAssertEqual(state, ["carol=5@5", "dave=5@5"])
+            let history = try connection.query(sql: """
+                SELECT encode(key, 'escape'), string_agg(version::text || ':' || coalesce(encode(value, 'escape'), '-'), ',' ORDER BY version)
+                FROM chain_store2.state_history GROUP BY key ORDER BY key
+                """, name: "test.history").rows.map { "\(try $0.decode(String.self, column: 0)) \(try $0.decode(String.self, column: 1))" }
+            XCTAssertEqual(history, ["carol 1:1,2:-,3:-,4:4,5:5", "dave 1:1,2:-,3:2,4:-,5:5"])
+            XCTAssertNil(try ChainAuditor(schema: "chain_store2").audit(validators: chain.set, on: connection))
+        }
+    }
 }
