@@ -151,8 +151,9 @@ public struct PostgresChainStore: Sendable {
         // Versions continue across deletes: a key's next version is one more than its last write,
         // in state, in history, or earlier in this block. One query reads them for every key the
         // block touches (a key absent from state has as last version its latest delete's, if
-        // any: the partial index state_history_deletes); one statement upserts and one deletes
-        // the keys' final values.
+        // any: the partial index state_history_deletes) and whether the key is in state. Keys
+        // new to state are copied in, keys in state updated, and deleted ones deleted: one
+        // statement each.
         struct Key: Hashable { let contract: String; let key: [UInt8] }
         var touched: [Key] = []
         var seen = Set<Key>()
@@ -162,16 +163,19 @@ public struct PostgresChainStore: Sendable {
             }
         }
         var versions: [Key: Int64] = [:]
+        var inState = Set<Key>()
         if !touched.isEmpty {
             let lastVersions = PostgresStatement("chain.last_versions.\(schema)", """
-                SELECT k.contract, k.key, coalesce(
-                       (SELECT s.version FROM \(table("state")) s WHERE s.contract = k.contract AND s.key = k.key),
+                SELECT k.contract, k.key, s.version IS NOT NULL, coalesce(s.version,
                        (SELECT max(h.version) FROM \(table("state_history")) h
                         WHERE h.contract = k.contract AND h.key = k.key AND h.value IS NULL), 0)
                 FROM unnest($1::text[], $2::bytea[]) AS k(contract, key)
+                LEFT JOIN \(table("state")) s ON s.contract = k.contract AND s.key = k.key
                 """)
             for row in try connection.query(lastVersions, [.text(arrayLiteral(touched.map(\.contract))), .text(byteaArrayLiteral(touched.map(\.key)))]).rows {
-                versions[Key(contract: try row.decode(column: 0), key: try row.decode(column: 1))] = try row.decode(Int64.self, column: 2)
+                let key = Key(contract: try row.decode(column: 0), key: try row.decode(column: 1))
+                if try row.decode(Bool.self, column: 2) { inState.insert(key) }
+                versions[key] = try row.decode(Int64.self, column: 3)
             }
         }
         var history: [[PostgresValue]] = []
@@ -198,17 +202,24 @@ public struct PostgresChainStore: Sendable {
                 eventSeq += 1
             }
         }
-        let upserts = touched.filter { final[$0]?.value != nil }
-        if !upserts.isEmpty {
-            try connection.query(PostgresStatement("chain.upsert_states.\(schema)", """
-                INSERT INTO \(table("state")) (contract, key, value, version, updated_height)
-                SELECT contract, key, value, version, $5 FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::bigint[]) AS w(contract, key, value, version)
-                ON CONFLICT (contract, key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, updated_height = EXCLUDED.updated_height
-                """), [.text(arrayLiteral(upserts.map(\.contract))), .text(byteaArrayLiteral(upserts.map(\.key))),
-                       .text(byteaArrayLiteral(upserts.map { final[$0]!.value! })), .text("{" + upserts.map { String(final[$0]!.version) }.joined(separator: ",") + "}"),
+        let updates = touched.filter { inState.contains($0) && final[$0]?.value != nil }
+        if !updates.isEmpty {
+            try connection.query(PostgresStatement("chain.update_states.\(schema)", """
+                UPDATE \(table("state")) s SET value = w.value, version = w.version, updated_height = $5
+                FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::bigint[]) AS w(contract, key, value, version)
+                WHERE s.contract = w.contract AND s.key = w.key
+                """), [.text(arrayLiteral(updates.map(\.contract))), .text(byteaArrayLiteral(updates.map(\.key))),
+                       .text(byteaArrayLiteral(updates.map { final[$0]!.value! })), .text("{" + updates.map { String(final[$0]!.version) }.joined(separator: ",") + "}"),
                        .int(Int64(block.header.height))])
         }
-        let deletes = touched.filter { final[$0]?.value == nil }
+        let inserts = touched.filter { !inState.contains($0) && final[$0]?.value != nil }
+        if !inserts.isEmpty {
+            let height = PostgresValue.int(Int64(block.header.height))
+            try connection.copy(into: "\(schema).state",
+                                columns: [.init("contract", .text), .init("key", .bytea), .init("value", .bytea), .init("version", .int8), .init("updated_height", .int8)],
+                                rows: inserts.lazy.map { [.text($0.contract), .bytea($0.key), .bytea(final[$0]!.value!), .int(final[$0]!.version), height] })
+        }
+        let deletes = touched.filter { inState.contains($0) && final[$0]?.value == nil }
         if !deletes.isEmpty {
             try connection.query(PostgresStatement("chain.delete_states.\(schema)", """
                 DELETE FROM \(table("state")) s USING unnest($1::text[], $2::bytea[]) AS d(contract, key)
