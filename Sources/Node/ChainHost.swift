@@ -2,6 +2,7 @@ public import Consensus
 public import Crypto
 public import Ledger
 internal import HanseCore
+internal import Synchronization
 
 /// The consensus host of one validator of a chain: signs with the validator's key, verifies with
 /// the chain's validator set, names a value by its block hash, and asks the chain's worker
@@ -11,6 +12,8 @@ public struct ChainHost: ConsensusHost {
     let chainID: String
     let key: PrivateKey
     let validators: ValidatorSet
+    /// Signatures already checked by a validator hosted on the same worker.
+    let verified: VerifiedSignatures
     /// Judges a proposed block (decodes, re-executes, compares the header); called on the worker's queue.
     let judge: ([UInt8], UInt64) -> Bool
 
@@ -52,12 +55,49 @@ public struct ChainHost: ConsensusHost {
     }
 
     public func isValid(_ signature: [UInt8], of vote: Vote) -> Bool {
-        validators.keys.indices.contains(vote.validator)
-            && validators.keys[vote.validator].isValidSignature(signature, for: Self.bytes(vote, chainID: chainID))
+        isValid(signature, by: vote.validator, of: Self.bytes(vote, chainID: chainID))
     }
 
     public func isValid(_ signature: [UInt8], of proposal: Proposal) -> Bool {
-        validators.keys.indices.contains(proposal.proposer)
-            && validators.keys[proposal.proposer].isValidSignature(signature, for: Self.bytes(proposal, chainID: chainID))
+        isValid(signature, by: proposal.proposer, of: Self.bytes(proposal, chainID: chainID))
     }
+
+    private func isValid(_ signature: [UInt8], by validator: Int, of message: [UInt8]) -> Bool {
+        guard validators.keys.indices.contains(validator) else { return false }
+        if verified.contains(signature, by: validator, of: message) { return true }
+        guard validators.keys[validator].isValidSignature(signature, for: message) else { return false }
+        verified.insert(signature, by: validator, of: message)
+        return true
+    }
+}
+
+/// Signatures found valid by one of a worker's hosted validators, so that the others do not
+/// check them again: every message between validators on one node reaches all of them, and
+/// each used to verify it on its own (about 27 checks per block for four validators, on the
+/// chain's serial queue). A hit needs the same validator, signature and message bytes. Bounded:
+/// it forgets everything once it holds `capacity` entries (a height needs a few dozen).
+final class VerifiedSignatures: Sendable {
+    private struct Entry: Hashable {
+        let validator: Int
+        let signature: [UInt8]
+        let message: [UInt8]
+    }
+
+    private let entries = Mutex<Set<Entry>>([])
+    private let capacity: Int
+
+    init(capacity: Int = 512) { self.capacity = capacity }
+
+    func contains(_ signature: [UInt8], by validator: Int, of message: [UInt8]) -> Bool {
+        entries.withLock { $0.contains(Entry(validator: validator, signature: signature, message: message)) }
+    }
+
+    func insert(_ signature: [UInt8], by validator: Int, of message: [UInt8]) {
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries.insert(Entry(validator: validator, signature: signature, message: message))
+        }
+    }
+
+    var count: Int { entries.withLock { $0.count } }
 }

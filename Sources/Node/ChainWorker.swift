@@ -166,8 +166,9 @@ public final class ChainWorker: @unchecked Sendable {
             let next = nextHeight
             nextHeightHint.store(next, ordering: .relaxed)
             var walValues: [[UInt8]: [UInt8]]?
+            let verified = VerifiedSignatures()
             for (index, key) in setup.hostedKeys.sorted(by: { $0.key < $1.key }) {
-                let host = ChainHost(chainID: setup.chainID, key: key, validators: setup.validatorSet) { [unowned self] value, height in
+                let host = ChainHost(chainID: setup.chainID, key: key, validators: setup.validatorSet, verified: verified) { [unowned self] value, height in
                     self.judge(value, height: height)
                 }
                 switch setup.kind {
