@@ -3,7 +3,17 @@ internal import Synchronization
 /// Parsed public keys by signer, because parsing a key costs more than verifying with it.
 /// Bounded: when full, the oldest half is forgotten.
 public final class PublicKeyCache: Sendable {
-    private struct Key: Hashable { let algorithm: SignatureAlgorithm; let raw: [UInt8] }
+    private struct Key: Hashable {
+        let algorithm: SignatureAlgorithm
+        let raw: [UInt8]
+
+        /// All bytes in one call (the synthesized hash feeds the hasher one byte at a time); all
+        /// of them, because keys reach the cache before their signatures are checked.
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(algorithm)
+            raw.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
     private struct State { var keys: [Key: (PublicKey, UInt64)] = [:]; var clock: UInt64 = 0 }
     private let state = Mutex(State())
     private let capacity: Int

@@ -34,7 +34,9 @@ public struct Mempool: Sendable {
 
     private let limits: Limits
     private var byID: [ByteKey: Entry] = [:]
-    private var queues: [[UInt8]: Queue] = [:]
+    /// By signer; only signers whose signatures were checked get here, so hashing their keys'
+    /// tails (ByteKey) is as good as hashing them whole.
+    private var queues: [ByteKey: Queue] = [:]
     private var signerOrder: [[UInt8]] = []
     private var nextSigner = 0
     public private(set) var bytes = 0
@@ -70,7 +72,8 @@ public struct Mempool: Sendable {
         if byID.count >= limits.mempoolTransactionsMax || bytes + size > limits.mempoolBytesMax {
             return .full("the chain's mempool is full (\(byID.count) transactions, \(bytes) bytes)")
         }
-        if (queues[envelope.signer]?.live ?? 0) >= limits.mempoolPerSignerMax {
+        let signer = ByteKey(envelope.signer)
+        if (queues[signer]?.live ?? 0) >= limits.mempoolPerSignerMax {
             return .full("this signer has \(limits.mempoolPerSignerMax) transactions waiting")
         }
         if byID.isEmpty { waitingSince = now }
@@ -79,9 +82,9 @@ public struct Mempool: Sendable {
         case .unixMilliseconds(let last): soonestLastTime = min(soonestLastTime, last)
         }
         byID[ByteKey(id)] = Entry(envelope: envelope, id: id, size: size)
-        if queues[envelope.signer] == nil { signerOrder.append(envelope.signer) }
-        queues[envelope.signer, default: Queue()].ids.append(id)
-        queues[envelope.signer]!.live += 1
+        if queues[signer] == nil { signerOrder.append(envelope.signer) }
+        queues[signer, default: Queue()].ids.append(id)
+        queues[signer]!.live += 1
         bytes += size
         return .accepted
     }
@@ -106,7 +109,7 @@ public struct Mempool: Sendable {
         var index = nextSigner % signerOrder.count
         outer: while taken.count < maxCount, exhausted < signerOrder.count {
             let signer = signerOrder[index]
-            let queue = queues[signer]!
+            let queue = queues[ByteKey(signer)]!
             var position = cursors[signer] ?? queue.head
             while position < queue.ids.count, byID[ByteKey(queue.ids[position])] == nil { position += 1 }
             if position < queue.ids.count, let entry = byID[ByteKey(queue.ids[position])] {
@@ -129,12 +132,12 @@ public struct Mempool: Sendable {
 
     /// Removes transactions by id (committed ones are remembered as duplicates for a while).
     public mutating func remove(_ ids: some Sequence<[UInt8]>, committed wasCommitted: Bool = false) {
-        var emptied: Set<[UInt8]> = []
+        var emptied: Set<ByteKey> = []
         for id in ids {
             if wasCommitted { rememberCommitted(id) }
             guard let entry = byID.removeValue(forKey: ByteKey(id)) else { continue }
             bytes -= entry.size
-            let signer = entry.envelope.signer
+            let signer = ByteKey(entry.envelope.signer)
             guard var queue = queues[signer] else { continue }
             queue.live -= 1
             if queue.live == 0 {
@@ -151,7 +154,7 @@ public struct Mempool: Sendable {
         }
         if byID.isEmpty { waitingSince = nil }
         if !emptied.isEmpty {
-            signerOrder.removeAll { emptied.contains($0) }
+            signerOrder.removeAll { emptied.contains(ByteKey($0)) }
             nextSigner = signerOrder.isEmpty ? 0 : nextSigner % signerOrder.count
         }
     }
