@@ -83,23 +83,16 @@ extension PostgresConnection {
             switch (value, column.kind) {
             case (.null, _):
                 appendBigEndian(UInt32.max, to: &buffer)
-            case (.int(let number), .int8):
-                appendBigEndian(UInt32(8), to: &buffer)
-                appendBigEndian(UInt64(bitPattern: number), to: &buffer)
-            case (.int(let number), .int4):
-                guard let narrow = Int32(exactly: number) else {
-                    buffer.removeSubrange(start...)
-                    return "COPY value \(number) does not fit column \(column.name) (integer)"
+            case (.int(let number), .int8), (.int(let number), .int4), (.int(let number), .int2):
+                let fits = switch column.kind {
+                case .int4: appendInteger(number, as: Int32.self, to: &buffer)
+                case .int2: appendInteger(number, as: Int16.self, to: &buffer)
+                default: appendInteger(number, as: Int64.self, to: &buffer)
                 }
-                appendBigEndian(UInt32(4), to: &buffer)
-                appendBigEndian(UInt32(bitPattern: narrow), to: &buffer)
-            case (.int(let number), .int2):
-                guard let narrow = Int16(exactly: number) else {
+                guard fits else {
                     buffer.removeSubrange(start...)
-                    return "COPY value \(number) does not fit column \(column.name) (smallint)"
+                    return "COPY value \(number) does not fit column \(column.name) (\(column.kind.rawValue))"
                 }
-                appendBigEndian(UInt32(2), to: &buffer)
-                appendBigEndian(UInt16(bitPattern: narrow), to: &buffer)
             case (.text(var string), .text):
                 string.withUTF8 { bytes in
                     appendBigEndian(UInt32(bytes.count), to: &buffer)
@@ -120,6 +113,14 @@ extension PostgresConnection {
             }
         }
         return nil
+    }
+
+    /// Appends `number` as a field of `Word`'s width; false (appending nothing) if it does not fit.
+    private static func appendInteger<Word: FixedWidthInteger & SignedInteger>(_ number: Int64, as _: Word.Type, to buffer: inout [UInt8]) -> Bool {
+        guard let narrow = Word(exactly: number) else { return false }
+        appendBigEndian(UInt32(MemoryLayout<Word>.size), to: &buffer)
+        appendBigEndian(narrow, to: &buffer)
+        return true
     }
 
     private static func appendBigEndian<Word: FixedWidthInteger>(_ word: Word, to buffer: inout [UInt8]) {

@@ -54,6 +54,13 @@ final class ChainStoreTests: XCTestCase {
         return ExecutedTransaction(envelope: envelope, receipt: receipt, writes: failed ? [] : writes, events: failed ? [] : events)
     }
 
+    /// A database with one migrated chain schema for this test's chain, and its store.
+    private func makeChainSchema(database: String, schema: String) throws -> (name: String, pool: PostgresPool, store: PostgresChainStore) {
+        let (name, pool) = try TestCluster.shared.makeMigratedDatabase(database, platform: false, chainSchemas: [schema])
+        try pool.withConnection { _ = try $0.execute("INSERT INTO \(schema).chain_info (chain_id) VALUES ('\(Self.chainID)')", name: "test.info") }
+        return (name, pool, try PostgresChainStore(schema: schema))
+    }
+
     private func counts(_ pool: PostgresPool) throws -> [Int] {
         try pool.withConnection { connection in
             try ["blocks", "transactions", "state", "state_history", "events", "merkle_nodes"].map { table in
@@ -63,10 +70,8 @@ final class ChainStoreTests: XCTestCase {
     }
 
     func testBlocksCommitWholeOrNotAtAll() throws {
-        let (name, pool) = try TestCluster.shared.makeMigratedDatabase("chainstore", platform: false, chainSchemas: ["chain_store1"])
+        let (name, pool, store) = try makeChainSchema(database: "chainstore", schema: "chain_store1")
         defer { pool.close(); try? TestCluster.shared.dropDatabase(name) }
-        try pool.withConnection { _ = try $0.execute("INSERT INTO chain_store1.chain_info (chain_id) VALUES ('\(Self.chainID)')", name: "test.info") }
-        let store = try PostgresChainStore(schema: "chain_store1")
         var chain = try Chain()
         let client = try PrivateKey.generate(.ed25519)
         let key = Array("alice".utf8)
@@ -132,10 +137,8 @@ final class ChainStoreTests: XCTestCase {
     /// deleted, written again, deleted twice, written by two transactions of one block. The
     /// auditor agrees with what was stored.
     func testVersionsCountOnAcrossDeletes() throws {
-        let (name, pool) = try TestCluster.shared.makeMigratedDatabase("chainversions", platform: false, chainSchemas: ["chain_store2"])
+        let (name, pool, store) = try makeChainSchema(database: "chainversions", schema: "chain_store2")
         defer { pool.close(); try? TestCluster.shared.dropDatabase(name) }
-        try pool.withConnection { _ = try $0.execute("INSERT INTO chain_store2.chain_info (chain_id) VALUES ('\(Self.chainID)')", name: "test.info") }
-        let store = try PostgresChainStore(schema: "chain_store2")
         var chain = try Chain()
         let client = try PrivateKey.generate(.ed25519)
         let carol = Array("carol".utf8), dave = Array("dave".utf8)
