@@ -226,7 +226,6 @@ public final class ChainWorker: @unchecked Sendable {
         }
     }
 
-    /// Admits a transaction whose signature the caller checked.
     /// Admits a transaction whose signature the caller checked. Does not wait for the queue.
     public func submit(_ envelope: TransactionEnvelope, id: [UInt8]? = nil) -> Mempool.Admission {
         guard !stoppedFlag.load(ordering: .acquiring) else { return .full("the chain is stopped") }

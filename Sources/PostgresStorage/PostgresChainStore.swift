@@ -153,7 +153,9 @@ public struct PostgresChainStore: Sendable {
         // block touches (a key absent from state has as last version its latest delete's, if
         // any: the partial index state_history_deletes) and whether the key is in state. Keys
         // new to state are copied in, keys in state updated, and deleted ones deleted: one
-        // statement each.
+        // statement each. The state lookup is a LATERAL subquery with LIMIT 1 (which keeps the
+        // planner from flattening it into a join) so that it stays one index probe per key
+        // whatever the statistics say: a join could become a scan of the whole state.
         struct Key: Hashable { let contract: String; let key: [UInt8] }
         var touched: [Key] = []
         var seen = Set<Key>()
@@ -170,7 +172,7 @@ public struct PostgresChainStore: Sendable {
                        (SELECT max(h.version) FROM \(table("state_history")) h
                         WHERE h.contract = k.contract AND h.key = k.key AND h.value IS NULL), 0)
                 FROM unnest($1::text[], $2::bytea[]) AS k(contract, key)
-                LEFT JOIN \(table("state")) s ON s.contract = k.contract AND s.key = k.key
+                LEFT JOIN LATERAL (SELECT version FROM \(table("state")) s WHERE s.contract = k.contract AND s.key = k.key LIMIT 1) s ON true
                 """)
             for row in try connection.query(lastVersions, [.text(arrayLiteral(touched.map(\.contract))), .text(byteaArrayLiteral(touched.map(\.key)))]).rows {
                 let key = Key(contract: try row.decode(column: 0), key: try row.decode(column: 1))

@@ -36,6 +36,10 @@ public final class PostgresConnection: @unchecked Sendable {
         // Notices (such as "schema already exists, skipping") would otherwise go to stderr.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
         try setStatementTimeout(statementTimeout)
+        // Our statements are short and planned for index probes; a block's lookups over thousands
+        // of keys are estimated costly enough for PostgreSQL to compile them with LLVM first,
+        // which takes longer than running them.
+        try execute("SET jit = off", name: "connection.jit")
     }
 
     deinit { PQfinish(handle) }

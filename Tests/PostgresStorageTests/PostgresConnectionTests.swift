@@ -163,6 +163,12 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(total, 2, "no lost update")
     }
 
+    func testConnectionsRunWithoutJIT() throws {
+        let pool = makePool()
+        let setting = try pool.withConnection { try $0.query(sql: "SHOW jit", name: "test.jit").first!.decode(String.self, column: 0) }
+        XCTAssertEqual(setting, "off")
+    }
+
     func testCopyLoadsOneHundredThousandRowsExactly() throws {
         let pool = makePool()
         try pool.withConnection {
