@@ -104,12 +104,12 @@ public struct Mempool: Sendable {
         var taken: [TransactionEnvelope] = []
         var size = 0
         guard !signerOrder.isEmpty else { return ([], expired) }
-        var cursors: [[UInt8]: Int] = [:]
+        var cursors: [ByteKey: Int] = [:]
         var exhausted = 0
         var index = nextSigner % signerOrder.count
         outer: while taken.count < maxCount, exhausted < signerOrder.count {
-            let signer = signerOrder[index]
-            let queue = queues[ByteKey(signer)]!
+            let signer = ByteKey(signerOrder[index])
+            let queue = queues[signer]!
             var position = cursors[signer] ?? queue.head
             while position < queue.ids.count, byID[ByteKey(queue.ids[position])] == nil { position += 1 }
             if position < queue.ids.count, let entry = byID[ByteKey(queue.ids[position])] {
